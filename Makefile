@@ -1,0 +1,55 @@
+# genmod — make report (default), test, data, bench, lab, clean.
+# Every target bootstraps what it needs: the virtual environment and the data.
+
+PYTHON_BOOT ?= python3
+VENV        ?= .venv
+PY          := $(VENV)/bin/python
+# The CPU wheel of torch; a GPU user runs e.g.
+#   make TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126" venv
+TORCH       ?= torch==2.13.0
+
+DEVICE  ?= auto
+PROFILE ?= default
+SEED    ?= 0
+ALICE   := data/alice_in_wonderland.txt
+
+.DEFAULT_GOAL := report
+.PHONY: report test data bench lab venv clean distclean lint
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name genmod --display-name "Python (genmod)" >/dev/null
+	touch $@
+
+venv: $(VENV)/.installed
+
+$(ALICE): | $(VENV)/.installed
+	$(PY) -m genmod.gpt.corpus --out $@
+
+data: $(ALICE)
+
+report: venv data
+	$(PY) -m genmod.report --device $(DEVICE) --profile $(PROFILE) --seed $(SEED)
+
+test: venv data
+	$(PY) -m pytest
+
+bench: venv data
+	$(PY) -m genmod.bench
+
+lint: venv
+	$(PY) -m ruff check lib tests notebooks
+	$(PY) -m ruff format --check lib tests notebooks
+
+lab: venv
+	$(PY) -m pip install --quiet -e '.[lab]'
+	$(VENV)/bin/jupyter lab --no-browser --notebook-dir=notebooks
+
+clean:
+	rm -rf reports/smoke reports/default reports/full reports/bench.json cache
+
+distclean: clean
+	rm -rf $(VENV) $(ALICE)
