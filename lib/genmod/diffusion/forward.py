@@ -1,0 +1,54 @@
+"""The forward (noising) process x_t = x_0 + σ(t)·ε as a discretised SDE (U1).
+
+For a VE process dx = g(t)·dW with g(t)² = dσ²/dt the exact transition over [t, t + dt] is
+
+    x_{t+dt} = x_t + √(σ²(t + dt) − σ²(t)) · ξ,   ξ ~ N(0, I),
+
+so with x at t_0 drawn from x_0 + σ(t_0)·ε the marginal at every grid time is exactly
+x_0 + σ(t)·ε (variances add up to σ²(t)). A random walk with variance σ(t)² per step would
+be wrong: its variance grows like Σ σ(t_k)², not σ(t)².
+"""
+
+from __future__ import annotations
+
+import torch
+
+from genmod.diffusion.schedules import ExpSchedule, Schedule
+
+
+def forward_marginal(x0: torch.Tensor, t, schedule: Schedule | None = None, generator=None):
+    """x_t = x_0 + σ(t)·ε, ε ~ N(0, I) (the exercise's forward process), same shape as x0."""
+    schedule = schedule or ExpSchedule()
+    t = torch.as_tensor(t, dtype=x0.dtype)
+    sigma = schedule.sigma(t)
+    if sigma.ndim == 1:
+        sigma = sigma[:, None]
+    return x0 + sigma * torch.randn(x0.shape, generator=generator, dtype=x0.dtype)
+
+
+def forward_trajectory(
+    x0,
+    schedule: Schedule | None = None,
+    T: int = 1000,
+    generator: torch.Generator | None = None,
+    n_paths: int = 1,
+    ts: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Simulate the forward SDE from x0 on the grid t_0 = 0 < … < t_T = 1.
+
+    Returns (ts (T+1,), paths (T+1, n_paths, 2)): paths[0] = x0 + σ(0)·ε and
+    paths[k+1] = paths[k] + √(σ²(t_{k+1}) − σ²(t_k))·ξ_k.
+    """
+    schedule = schedule or ExpSchedule()
+    if ts is None:
+        ts = torch.linspace(0.0, 1.0, T + 1, dtype=torch.float64)
+    x0 = torch.as_tensor(x0, dtype=torch.float64).reshape(-1, 2)
+    if x0.shape[0] == 1:
+        x0 = x0.expand(n_paths, 2)
+    var = schedule.sigma(ts) ** 2
+    std = torch.empty_like(ts)
+    std[0] = var[0].sqrt()
+    std[1:] = (var[1:] - var[:-1]).clamp_min(0).sqrt()
+    xi = torch.randn(len(ts), x0.shape[0], 2, generator=generator, dtype=torch.float64)
+    paths = x0[None] + torch.cumsum(std[:, None, None] * xi, dim=0)
+    return ts, paths
