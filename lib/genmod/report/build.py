@@ -174,16 +174,27 @@ def notebook_parameters(path: Path) -> set[str]:
 
 
 def _check_kernel(kernel_name: str) -> None:
+    """The kernel must exist; say so when it runs another Python than this build's."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
+    install = (
+        f"`{sys.executable} -m ipykernel install --sys-prefix --name {kernel_name} "
+        f'--display-name "Python ({kernel_name})"`'
+    )
     try:
-        KernelSpecManager().get_kernel_spec(kernel_name)
+        spec = KernelSpecManager().get_kernel_spec(kernel_name)
     except NoSuchKernel:
         raise ReportError(
-            f"Jupyter kernel {kernel_name!r} is not installed; run `make venv` or "
-            f"`python -m ipykernel install --sys-prefix --name {kernel_name} "
-            f'--display-name "Python ({kernel_name})"`'
+            f"Jupyter kernel {kernel_name!r} is not installed; run `make venv` or {install}"
         ) from None
+    exe = spec.argv[0] if spec.argv else ""
+    if os.path.isabs(exe) and Path(exe).resolve() != Path(sys.executable).resolve():
+        same_env = Path(exe).parent.resolve() == Path(sys.executable).parent.resolve()
+        if not same_env:
+            _log(
+                f"report: warning: kernel {kernel_name!r} ({spec.resource_dir}) runs {exe}, "
+                f"not this environment's {sys.executable}; to pin it: {install}"
+            )
 
 
 def _first_line(text: str, limit: int = 300) -> str:
@@ -606,7 +617,10 @@ def build_html(
         runtime = results.get("runtime", {}) if isinstance(results.get("runtime"), dict) else {}
         runtimes.append(runtime)
         part.device = str(runtime.get("device", "—"))
-        part.wall = _fmt_seconds(execute_seconds.get(path.stem))
+        duration = execute_seconds.get(path.stem)
+        if duration is None:  # not executed by this build: papermill recorded it
+            duration = nb.metadata.get("papermill", {}).get("duration")
+        part.wall = _fmt_seconds(duration if isinstance(duration, int | float) else None)
         part.stages = _stage_summary(runtime)
         parts.append(part)
         params = results.get("params")
@@ -784,9 +798,15 @@ def build_report(opts: BuildOptions) -> BuildResult:
     html_path, pdf_path = out_dir / "report.html", out_dir / "report.pdf"
     pending = out_dir / ".report.pending.html"
 
-    # A report from an earlier run must not pass for this one's (even if this one fails).
-    for stale in (html_path, pdf_path, pending):
+    # A report from an earlier run must not pass for this one's (even if this one fails),
+    # and an earlier run that was killed may have left its working files.
+    for stale in (html_path, pdf_path, pending, *out_dir.glob(".*.running.ipynb")):
         stale.unlink(missing_ok=True)
+    for stale in (*out_dir.glob(".*.printing.pdf"), *out_dir.glob(".mathjax.*")):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
     executed = [out_dir / f"{src.stem}.ipynb" for src in sources]
     execute_seconds: dict[str, float] = {}
@@ -832,6 +852,13 @@ def build_report(opts: BuildOptions) -> BuildResult:
             raise ReportError(
                 f"--skip-execute: executed notebook(s) missing: {', '.join(map(str, missing))}"
             )
+
+    # The build step's timer covers conversion and printing, not the one-off imports.
+    import jinja2  # noqa: F401
+    import nbconvert  # noqa: F401
+    import nbformat  # noqa: F401
+
+    import genmod.runtime  # noqa: F401
 
     t0 = time.perf_counter()
     page = build_html(executed, out_dir, opts, execute_seconds)
