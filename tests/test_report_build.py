@@ -480,3 +480,31 @@ def test_real_report_smoke_end_to_end(tmp_path):
             for q in QIDS[stem]:
                 assert re.search(rf"\b{q}\b", text), f"PDF text lacks {q}"
     _screenshot_not_blank(html, tmp_path / "report.png")
+
+
+def test_interrupted_run_keeps_partial_notebook_and_leaves_no_report(tmp_path, monkeypatch):
+    """Ctrl-C during execution: the partial notebook is kept whole, nothing else remains."""
+    import papermill
+
+    nb_dir, out = tmp_path / "notebooks", tmp_path / "out"
+    nb_dir.mkdir()
+    nbformat.write(fake_notebook("Part 1 — X", ["U1"]), nb_dir / "01_x.ipynb")
+    out.mkdir()
+    (out / "report.html").write_text("<html>old</html>")
+    (out / ".01_x.running.ipynb").write_text("{ truncated by a kill")  # an earlier kill
+
+    def interrupted(src, dest, **kwargs):
+        nb = nbformat.read(src, as_version=4)
+        nb.cells[0].source += "\n\npartially executed"
+        nbformat.write(nb, dest)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(papermill, "execute_notebook", interrupted)
+    opts = rb.BuildOptions(
+        sections=["01_x"], notebooks_dir=nb_dir, out_dir=out, cache_dir=tmp_path / "cache"
+    )
+    with pytest.raises(KeyboardInterrupt):
+        rb.build_report(opts)
+    assert sorted(p.name for p in out.iterdir()) == ["01_x.ipynb"]
+    kept = nbformat.read(out / "01_x.ipynb", as_version=4)
+    assert kept.cells[0].source.endswith("partially executed")
