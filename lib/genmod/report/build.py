@@ -609,9 +609,11 @@ def build_html(
     execute_seconds = execute_seconds or {}
     exporter = make_exporter()
     used: set[str] = {"title", "contents", "run-record", "run-record-section"}
-    parts, appendix, runtimes = [], [], []
+    parts, appendix, runtimes, ran_with = [], [], [], []
+    total = 0.0
     for number, path in enumerate(notebooks, start=1):
         nb = nbformat.read(path, as_version=4)
+        ran_with.append(dict(nb.metadata.get("papermill", {}).get("parameters", {})))
         part = notebook_part(nb, number, path.stem, exporter, used)
         results = read_results(out_dir / path.stem / "results.json")
         runtime = results.get("runtime", {}) if isinstance(results.get("runtime"), dict) else {}
@@ -620,7 +622,9 @@ def build_html(
         duration = execute_seconds.get(path.stem)
         if duration is None:  # not executed by this build: papermill recorded it
             duration = nb.metadata.get("papermill", {}).get("duration")
-        part.wall = _fmt_seconds(duration if isinstance(duration, int | float) else None)
+        duration = duration if isinstance(duration, int | float) else None
+        total += duration or 0.0
+        part.wall = _fmt_seconds(duration)
         part.stages = _stage_summary(runtime)
         parts.append(part)
         params = results.get("params")
@@ -634,7 +638,9 @@ def build_html(
                     ],
                 }
             )
-    meta = run_meta(opts, runtimes)
+    meta = run_meta(opts, runtimes, ran_with, [p.stem for p in notebooks])
+    if len(parts) > 1 and total > 0:
+        meta.append(("Notebooks executed in", _fmt_seconds(total)))
     mathjax_src = copy_mathjax(out_dir)
     return render_page(parts, meta, appendix, opts.title, mathjax_src)
 
@@ -648,20 +654,53 @@ def _torch_version() -> str:
         return "—"
 
 
-def run_meta(opts: BuildOptions, runtimes: list[dict]) -> list[tuple[str, str]]:
-    """Title-page rows: date, commit, device, versions, profile, seed."""
+def _ran_with(key: str, ran_with: list[dict], default: Any) -> str:
+    """The value the notebooks were executed with (papermill's record), else ``default``."""
+    values = []
+    for params in ran_with:
+        value = params.get(key, default)
+        if value not in values:
+            values.append(value)
+    return " / ".join(str(v) for v in values) if values else str(default)
+
+
+def run_meta(
+    opts: BuildOptions,
+    runtimes: list[dict],
+    ran_with: list[dict] | None = None,
+    stems: list[str] | None = None,
+) -> list[tuple[str, str]]:
+    """Title-page rows: date, commit, device, versions, profile, seed, how to reproduce."""
     from genmod.runtime import git_commit
 
+    ran_with = ran_with or []
     first = next((r for r in runtimes if r), {})
+    requested = _ran_with("device", ran_with, opts.device)
+    profile = _ran_with("profile", ran_with, opts.profile)
+    seed = _ran_with("seed", ran_with, opts.seed)
     devices = sorted({str(r["device"]) for r in runtimes if r.get("device")})
-    device = opts.device + (f" → {', '.join(devices)}" if devices else "")
+    device = requested + (f" → {', '.join(devices)}" if devices else "")
     name = first.get("device_name")
+    standard = {"device", "seed", "profile", "results_path", "cache_dir"}
+    extras: dict[str, Any] = {}
+    for params in ran_with:
+        extras.update({k: v for k, v in params.items() if k not in standard})
+    if (stems is None or list(stems) == list(SECTIONS)) and not extras:
+        command = f"make report DEVICE={requested} PROFILE={profile} SEED={seed}"
+    else:
+        command = f"python -m genmod.report --device {requested} --profile {profile} --seed {seed}"
+        if stems is not None and list(stems) != list(SECTIONS):
+            command += f" --sections {' '.join(stems)}"
+        for k, v in extras.items():
+            command += (
+                " --retrain" if k == "retrain" and v is True else f" -p '{k}={json.dumps(v)}'"
+            )
     rows = [
         ("Date", time.strftime("%Y-%m-%d %H:%M %Z")),
         ("Git commit", str(first.get("git_commit") or git_commit() or "—")),
         ("Device", device + (f" ({name})" if name else "")),
-        ("Profile", opts.profile),
-        ("Seed", str(opts.seed)),
+        ("Profile", profile),
+        ("Seed", seed),
         ("torch", str(first.get("torch") or _torch_version())),
     ]
     if first.get("python"):
@@ -671,6 +710,7 @@ def run_meta(opts: BuildOptions, runtimes: list[dict]) -> list[tuple[str, str]]:
         rows.append(
             ("Platform", str(first["platform"]) + (f", {threads} torch threads" if threads else ""))
         )
+    rows.append(("Reproduce", command))
     return rows
 
 
