@@ -737,15 +737,24 @@ def find_chromium() -> str | None:
         found = shutil.which(name)
         if found:
             return found
-    cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache/ms-playwright"))
-    for pattern in (
-        "chromium-*/chrome-linux*/chrome",
-        "chromium_headless_shell-*/chrome-linux*/headless_shell",
-        "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
+    for app in (
+        "/Applications/Chromium.app/Contents/MacOS/Chromium",
+        "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
     ):
-        hits = sorted(cache.glob(pattern))
-        if hits:
-            return str(hits[-1])
+        if Path(app).is_file():
+            return app
+    caches = [Path.home() / ".cache/ms-playwright", Path.home() / "Library/Caches/ms-playwright"]
+    if os.environ.get("PLAYWRIGHT_BROWSERS_PATH"):
+        caches.insert(0, Path(os.environ["PLAYWRIGHT_BROWSERS_PATH"]))
+    for cache in caches:
+        for pattern in (
+            "chromium-*/chrome-linux*/chrome",
+            "chromium_headless_shell-*/chrome-linux*/headless_shell",
+            "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
+        ):
+            hits = sorted(cache.glob(pattern))
+            if hits:
+                return str(hits[-1])
     return None
 
 
