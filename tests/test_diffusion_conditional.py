@@ -1,0 +1,231 @@
+"""Section 02: the partition, parameter checks, class oracle, conditional sampling, analysis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from genmod.diffusion import conditional as C
+from genmod.diffusion.data import Partition
+from genmod.diffusion.likelihood import eq9_bound
+from genmod.diffusion.models import Denoiser, DenoiserConfig
+from genmod.diffusion.oracle import Oracle
+from genmod.diffusion.schedules import ExpSchedule
+from genmod.diffusion.train import TrainConfig, train_denoiser
+
+PART = C.FIVE_REGIONS
+SCHED = ExpSchedule()
+
+
+# ------------------------------------------------------------------ the partition
+def test_every_point_of_the_square_is_in_exactly_one_class():
+    g = np.random.default_rng(0)
+    p = g.uniform(-1, 1, size=(50_000, 2))
+    counts = np.stack([PART.in_class(p, c) for c in range(PART.n_classes)]).sum(0)
+    assert (counts == 1).all()
+    assert (PART.label(p) >= 0).all()
+    assert (PART.label(np.array([[1.5, 0.0], [0.0, -1.2]])) == -1).all()
+    assert len(C.CLASS_NAMES) == PART.n_classes >= 5
+
+
+def test_partition_is_interesting_sizes_and_shapes():
+    a = PART.areas()
+    assert a.sum() == pytest.approx(4.0)
+    assert a.max() / a.min() > 10  # sizes differ by more than an order of magnitude
+    assert any(len(rs) > 1 for rs in PART.regions)  # non-rectangular classes
+    # class 3 is disconnected: its two rectangles do not touch
+    (a0, a1), (b0, b1) = [(r[0], r[1]) for r in PART.regions[3]]
+    assert a1 < b0 or b1 < a0
+
+
+def test_check_partition_rejects_bad_partitions():
+    with pytest.raises(ValueError, match="at least 5"):
+        C.check_partition(Partition((((-1.0, 1.0, -1.0, 1.0),),)))
+    strips = [((-1.0, 1.0, -1.0 + 0.4 * i, -0.6 + 0.4 * i),) for i in range(5)]
+    C.check_partition(Partition(tuple(strips)))  # five strips tile the square
+    bad = [*strips[:4], ((-1.0, 1.0, 0.5, 1.0),)]
+    with pytest.raises(ValueError, match="overlap"):
+        C.check_partition(Partition(tuple(bad)))
+    gap = [*strips[:4], ((-1.0, 0.0, 0.6, 1.0),)]
+    with pytest.raises(ValueError, match="tile"):
+        C.check_partition(Partition(tuple(gap)))
+    with pytest.raises(ValueError, match="leaves the square"):
+        C.check_partition(Partition(tuple([*strips[:4], ((-1.0, 1.5, 0.6, 1.0),)])))
+
+
+# ------------------------------------------------------------------ parameters
+def _given(**kw):
+    base = dict(
+        device="cpu",
+        seed=0,
+        profile="smoke",
+        results_path="results.json",
+        cache_dir="cache",
+        retrain=False,
+        n_points=None,
+        epochs=None,
+        T=None,
+        probe_points=None,
+        bonus_target=[4.0, 5.5],
+    )
+    base.update(kw)
+    return base
+
+
+def test_resolve_params_fills_profile_and_validates():
+    p = C.resolve_params(_given())
+    assert p["epochs"] == C.PROFILES["smoke"]["epochs"]
+    assert p["probe_points"] == C.DEFAULT_PROBES
+    assert p["bonus_target"] == [4.0, 5.5]
+    p = C.resolve_params(_given(profile="default", T=50, probe_points=[[0, 0, 1]]))
+    assert p["T"] == 50 and p["probe_points"] == [[0.0, 0.0, 1]]
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(probe_points=[[0.0, 0.0, 5]]), r"probe_points\[0\]\[2\]=5: class id out of range"),
+        (dict(probe_points=[[0.0, 0.0, -1]]), "out of range"),
+        (dict(probe_points=[[0.0, 0.0]]), r"probe_points\[0\]=.*\[x, y, class\]"),
+        (dict(probe_points=[[0.0, "a", 1]]), r"probe_points\[0\]\[1\]"),
+        (dict(probe_points=[[0.0, float("nan"), 1]]), "finite"),
+        (dict(probe_points=[[0.0, 0.0, 1.5]]), "class id"),
+        (dict(probe_points="0,0,1"), "expected a list"),
+        (dict(probe_points=[]), "list of 1 or more"),
+        (dict(bonus_target=[4.0]), r"bonus_target=\[4.0\]: expected a point"),
+        (dict(bonus_target=[4.0, float("inf")]), r"bonus_target\[1\]"),
+        (dict(T=0), "T=0"),
+        (dict(epochs="many"), "epochs"),
+        (dict(profile="huge"), "profile"),
+    ],
+)
+def test_bad_parameters_fail_with_one_line_error(kw, match):
+    with pytest.raises(ValueError, match=match) as e:
+        C.resolve_params(_given(**kw))
+    assert "\n" not in str(e.value)
+
+
+def test_fewer_than_five_classes_is_rejected_by_the_checks():
+    with pytest.raises(ValueError, match="at least 5"):
+        C.resolve_params(_given(), partition=Partition((((-1.0, 1.0, -1.0, 1.0),),)))
+
+
+# ------------------------------------------------------------------ geometry
+def test_boundary_distance_and_interior_points():
+    lab = np.array([2, 2, 2, 0])
+    p = np.array([[0.35, 0.25], [0.21, 0.25], [0.0, 0.0], [-0.9, 0.0]])
+    d = C.boundary_distance(p, PART, lab)
+    assert d[0] == pytest.approx(0.15)
+    assert d[1] == pytest.approx(0.01)
+    assert d[2] < 0  # outside the small square
+    assert d[3] == pytest.approx(0.1)  # the square's own edge counts as the region's edge
+    g = torch.Generator().manual_seed(0)
+    for c in range(PART.n_classes):
+        m = C.default_margin(PART, c)
+        pts = C.interior_points(PART, c, 50, m, g)
+        assert pts.shape == (50, 2)
+        assert (C.boundary_distance(pts, PART, np.full(50, c)) >= m).all()
+    assert C.default_margin(PART, 0) == pytest.approx(0.2)
+    assert C.default_margin(PART, 2) == pytest.approx(0.3 / 4)
+    assert C.default_margin(PART, 1) == pytest.approx(0.25 / 4)
+
+
+def test_class_prior_is_the_true_t1_marginal():
+    means, stds = C.class_prior(PART, SCHED)
+    g = torch.Generator().manual_seed(0)
+    for c in (0, 3):
+        x = PART.sample_class(c, 50_000, g) + torch.randn(50_000, 2, generator=g)
+        assert torch.allclose(x.mean(0), means[c], atol=0.02)
+        assert torch.allclose(x.std(0), stds[c], atol=0.02)
+
+
+# ------------------------------------------------------------------ oracle and model
+def test_class_oracle_equals_full_oracle_and_is_differentiable():
+    full = Oracle(PART, SCHED)
+    fast = C.ClassOracle(PART, SCHED)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(200, 2, generator=g) * 1.2
+    c = torch.randint(0, 5, (200,), generator=g)
+    for t in (torch.tensor(0.0), torch.tensor(0.6), torch.rand(200, generator=g)):
+        assert torch.allclose(fast(x, t, c), full(x, t, c), atol=1e-5)
+        assert torch.allclose(fast.log_prob(x, t, c), full.log_prob(x, t, c), atol=1e-8)
+    assert torch.allclose(fast(x, torch.tensor(0.3)), full(x, torch.tensor(0.3)), atol=1e-6)
+    xg = x.clone().requires_grad_(True)
+    fast(xg, torch.tensor(0.5), c).sum().backward()
+    assert xg.grad is not None and torch.isfinite(xg.grad).all()
+
+
+def test_conditional_denoiser_uses_the_class():
+    torch.manual_seed(0)
+    model = Denoiser(DenoiserConfig(n_classes=5, hidden=32, n_layers=2), SCHED).eval()
+    x = torch.randn(8, 2)
+    t = torch.full((8,), 0.5)
+    out0 = model(x, t, torch.zeros(8, dtype=torch.long))
+    out1 = model(x, t, torch.ones(8, dtype=torch.long))
+    assert not torch.allclose(out0, out1)
+    assert isinstance(model.class_emb, torch.nn.Embedding)
+
+
+def test_oracle_sampling_lands_in_class_regions():
+    oracle = C.ClassOracle(PART, SCHED)
+    lab = C.balanced_labels(5, 40)
+    g = torch.Generator().manual_seed(0)
+    _, x = C.sample_classes(
+        oracle, lab, SCHED, 100, g, prior="matched", partition=PART, final_denoise=True
+    )
+    acc = C.class_accuracy(x, lab, PART)
+    assert set(acc) == set(range(5))
+    assert min(acc.values()) >= 0.95
+    # The exercise's prior N(0, I) gives a different (here: no better) result.
+    _, x2 = C.sample_classes(oracle, lab, SCHED, 100, torch.Generator().manual_seed(0))
+    assert not torch.allclose(x, x2)
+    with pytest.raises(ValueError, match="prior"):
+        C.initial_noise(lab, g, prior="uniform")
+
+
+def test_spread_stats_on_true_samples():
+    g = torch.Generator().manual_seed(0)
+    lab = C.balanced_labels(5, 2000)
+    x = torch.cat([PART.sample_class(c, 2000, g) for c in range(5)])
+    acc = C.class_accuracy(x, lab, PART)
+    assert all(v == 1.0 for v in acc.values())
+    st = C.spread_stats(x, lab, PART, g)
+    for c, s in st.items():
+        assert s["outside_share"] == 0.0
+        assert np.allclose(s["std_ratio"], 1.0, atol=0.1), (c, s)
+        assert abs(s["edge_share"] - s["edge_share_true"]) < 0.05
+        assert abs(s["fill"] - s["fill_true"]) < 0.1
+    # Shrinking every class toward its mean lowers the edge share and the spread.
+    means = torch.tensor(np.stack([PART.mean(c) for c in range(5)])).float()[lab]
+    shrunk = means + 0.7 * (x - means)
+    st2 = C.spread_stats(shrunk, lab, PART, g)
+    assert st2[0]["std_ratio"][0] < 0.8
+
+
+# ------------------------------------------------------------------ with a trained model
+@pytest.fixture(scope="module")
+def smoke_model(tmp_path_factory):
+    x0, lab0 = PART.sample(1000, torch.Generator().manual_seed(0))
+    s = C.settings("smoke")
+    cfg = DenoiserConfig(n_classes=5, hidden=s.hidden, n_layers=s.n_layers, output="precond")
+    model, hist, _ = train_denoiser(
+        cfg,
+        TrainConfig(epochs=C.PROFILES["smoke"]["epochs"], lr=s.lr, seed=0),
+        x0,
+        lab0,
+        SCHED,
+        cache_dir=tmp_path_factory.mktemp("cache"),
+        log=lambda m: None,
+    )
+    return model
+
+
+def test_eq9_inside_scores_higher_than_outside_with_smoke_model(smoke_model):
+    x = torch.tensor([[-0.6, 0.3], [2.5, 2.5], [-0.6, 0.3]])
+    est = eq9_bound(
+        smoke_model, x, SCHED, c=torch.tensor([0, 0, 2]), n_draws=2048,
+        generator=torch.Generator().manual_seed(0),
+    )  # fmt: skip
+    lp, se = est.log_prob_bound, est.stderr
+    assert lp[0] - 3 * se[0] > lp[1] + 3 * se[1]
+    assert lp[0] > lp[2]  # matching class above the non-matching one at the same place
