@@ -234,7 +234,7 @@ def execute_notebook(
             execution_timeout=cell_timeout,
             # Quiet kernel start-up (e.g. ipykernel's warning about TCP transport); cell
             # output, warnings included, still reaches the notebook.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as err:
         _keep(running, output)
