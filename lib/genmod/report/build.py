@@ -895,6 +895,8 @@ def build_report(opts: BuildOptions) -> BuildResult:
             _log(
                 f"[{i}/{n}] {src.name}: done in {_fmt_seconds(execute_seconds[src.stem])} → {out_nb}"
             )
+            if not results_path.is_file():
+                _log(f"report: warning: {src.name} wrote no results.json at {results_path}")
     else:
         missing = [p for p in executed if not p.is_file()]
         if missing:
