@@ -1,0 +1,136 @@
+"""Generation, attention rows, painting, inversion and log-probabilities (tiny model)."""
+
+import math
+
+import pytest
+import torch
+from genmod.gpt.data import make_splits
+from genmod.gpt.generate import (
+    attention_row,
+    attention_study,
+    count_words,
+    sample,
+    token_char_spans,
+    word_spans,
+    word_token_indices,
+)
+from genmod.gpt.inversion import InversionConfig, invert
+from genmod.gpt.logprob import sample_sentence, sentence_logprob, token_logprobs
+from genmod.gpt.paint import paint_tokens, score_table
+from genmod.gpt.tokenizer import EOT_ID, decode, encode
+from genmod.gpt.train import evaluate
+from gpt_fixtures import TEST_TEXT, tiny_trained
+
+
+def test_training_learns_and_keeps_best():
+    model, p = tiny_trained()
+    h = p["history"]
+    assert h["val"][0] > 10.0  # ≈ ln 50257 at step 0
+    assert p["val_loss"] == min(h["val"]) < 6.0
+    assert p["best_step"] == h["eval_step"][h["val"].index(min(h["val"]))]
+    assert len(h["step_loss"]) == p["steps_done"] == 60
+    # the saved (best) weights give the recorded validation loss
+    s = make_splits(TEST_TEXT)
+    assert evaluate(model, s.val, 32) == pytest.approx(p["val_loss"], abs=1e-5)
+
+
+def test_word_and_token_spans():
+    text = "Alice didn't see the rabbit-hole, said the Queen."
+    assert [text[a:b] for a, b in word_spans(text)] == [
+        "Alice", "didn't", "see", "the", "rabbit-hole", "said", "the", "Queen",
+    ]  # fmt: skip
+    ids = encode(text)
+    spans = token_char_spans(ids)
+    assert "".join(text[a:b] for a, b in spans) == text
+    idx = word_token_indices(ids, 5)
+    assert "rabbit" in decode([ids[i] for i in idx]).strip()
+    with pytest.raises(ValueError, match="9 words|has 8 words"):
+        word_token_indices(ids, 9)
+
+
+def test_sample_reaches_min_words_and_is_reproducible():
+    model, _ = tiny_trained()
+    g1 = sample(model, "The little robot", min_words=12, seed=3)
+    g2 = sample(model, "The little robot", min_words=12, seed=3)
+    assert g1.ids == g2.ids
+    assert count_words(g1.text) >= 12
+    assert g1.text.startswith("The little robot")
+
+
+def test_attention_study_rows_sum_to_one():
+    model, _ = tiny_trained()
+    gen = sample(model, "The robot said good", min_words=12, seed=0)
+    st = attention_study(model, gen)
+    p = st.predict_index
+    assert st.word12_tokens[0] == p and st.word11_tokens[-1] < p
+    assert len(st.last_block) == len(st.first_block) == len(st.tokens) == p
+    assert abs(sum(st.last_block) - 1) < 1e-5 and abs(sum(st.first_block) - 1) < 1e-5
+    assert all(s >= 0 for s in st.last_block)
+    # the row is the query row of the full sequence's attention (causality)
+    full = attention_row(model, gen.ids, len(gen.ids), -1)
+    assert full.shape[0] == len(gen.ids)
+    with pytest.raises(ValueError, match="must be generated"):
+        long_prompt = "one two three four five six seven eight nine ten eleven twelve"
+        attention_study(model, sample(model, long_prompt, min_words=12))
+
+
+def test_paint_keeps_print_colours():
+    html = paint_tokens(["a", " b", "\n"], [0.2, 0.7, 0.1], title="t")
+    assert html.count("print-color-adjust:exact") >= 3 + 11
+    assert "background-color:rgb(" in html and "↵" in html
+    table = score_table(["a", " b"], [0.25, 0.75])
+    assert "1.000000" in table and "| 1 | ` b` | 0.7500 |" in table
+    with pytest.raises(ValueError):
+        paint_tokens(["a"], [0.1, 0.2])
+
+
+def test_logprob_is_sum_and_matches_training_loss():
+    model, _ = tiny_trained()
+    s = "The robot bought three red apples."
+    r = sentence_logprob(model, s)
+    assert r.start == "<|endoftext|>"
+    assert len(r.token_logprobs) == len(encode(s))
+    assert r.total == pytest.approx(sum(r.token_logprobs), abs=1e-9)
+    assert all(lp <= 0 for lp in r.token_logprobs)
+    # mean negative log-prob == the cross-entropy the validation loss averages
+    ce = evaluate(model, torch.tensor([EOT_ID] + encode(s)), model.config.block_size)
+    assert -r.total / len(r.token_logprobs) == pytest.approx(ce, abs=1e-5)
+    # longer than block_size: windows, like the validation loss
+    long_ids = encode(TEST_TEXT)[:80]
+    lps = token_logprobs(model, long_ids)
+    ce = evaluate(model, torch.tensor([EOT_ID] + long_ids), model.config.block_size)
+    assert -sum(lps) / len(lps) == pytest.approx(ce, abs=1e-5)
+    assert "total" in r.table()
+
+
+def test_sample_sentence_ends_a_sentence():
+    model, _ = tiny_trained()
+    s = sample_sentence(model, seed=0)
+    assert s and math.isfinite(sentence_logprob(model, s).total)
+
+
+@pytest.mark.parametrize("init", ["shifted", "random"])
+def test_inversion_reaches_sentence(init):
+    model, _ = tiny_trained()
+    target = " the robot ate purple squirrel"  # "purple squirrel" never occurs in the text
+    r = invert(model, target, InversionConfig(steps=300, lr=0.1, init=init))
+    assert r.success and r.decoded == target
+    assert r.steps is not None and r.steps <= 300
+    assert r.n_correct[r.steps] == len(r.target_ids)
+    assert r.losses[-1] < r.losses[0]
+    assert len(r.nearest_tokens) == len(r.target_ids)
+    assert r.hard_prompt_decoded  # the hard-prompt check ran
+    # the model is left trainable
+    assert all(p.requires_grad for p in model.parameters())
+
+
+def test_output_reachable_for_a_token_the_model_predicts():
+    """A token that is the argmax for some real input lies in the reachable set."""
+    from genmod.gpt.inversion import output_reachable
+
+    model, _ = tiny_trained()
+    with torch.no_grad():
+        logits, _, _ = model(torch.tensor(encode(TEST_TEXT[:60]))[None])
+    tok = int(logits[0, -1].argmax())
+    ok, margin = output_reachable(model, tok, steps=200)
+    assert ok and margin > 0
