@@ -1,0 +1,73 @@
+"""The bonus: making a diffusion model output a point far outside the data."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from genmod.diffusion import bonus as B
+from genmod.diffusion.data import SQUARE
+from genmod.diffusion.models import DenoiserConfig
+from genmod.diffusion.oracle import Oracle
+from genmod.diffusion.sampling import sample_ddim, time_grid
+from genmod.diffusion.schedules import ExpSchedule
+from genmod.diffusion.train import TrainConfig, train_denoiser
+
+SCHED = ExpSchedule()
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory):
+    x0 = SQUARE.sample(500, torch.Generator().manual_seed(0))[0]
+    model, _, _ = train_denoiser(
+        DenoiserConfig(hidden=32, n_layers=2, output="precond"),
+        TrainConfig(epochs=100, lr=2e-3),
+        x0,
+        schedule=SCHED,
+        cache_dir=tmp_path_factory.mktemp("cache"),
+        log=lambda m: None,
+    )
+    return model
+
+
+def test_ddim_inverse_is_the_inverse_of_ddim(small_model):
+    ts = time_grid(50)
+    z = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        x = sample_ddim(small_model, z, ts, SCHED)
+    z2, nfe = B.ddim_inverse(small_model, x, ts, SCHED)
+    assert torch.allclose(z2, z, atol=1e-4)
+    assert nfe >= 50
+
+
+@pytest.mark.parametrize("target", [[4.0, 5.5], [-3.0, 2.5]])
+def test_principled_inversion_reaches_targets_simple_attempt_does_not(small_model, target):
+    T = 60
+    a = B.invert_ddim(small_model, target, SCHED, T)
+    assert a.reached(0.01), a.error
+    assert a.principled and a.method == "invert_ddim"
+    assert len(a.trajectory) == T + 1 and a.trajectory[0][0] == 1.0 and a.trajectory[-1][0] == 0.0
+    assert a.trajectory[-1][1:] == pytest.approx(a.final)
+    # z lies far outside the N(0, I) typical set (P(‖z‖ > 5) = e^{-12.5}).
+    assert a.extra["z_norm"] > 5
+    s = B.start_at_target(small_model, target, SCHED, T)
+    assert s.error > 1.0 and not s.principled
+
+
+def test_best_of_n_is_bounded_by_the_data(small_model):
+    a = B.best_of_n(small_model, [4.0, 5.5], SCHED, 30, 200, torch.Generator().manual_seed(0))
+    # The nearest point of the square to (4, 5.5) is (1, 1), at distance √(9 + 20.25).
+    assert a.error > 4.5  # ≈ the distance 5.41 from (1, 1), the nearest corner of the data
+    assert a.extra["n"] == 200
+
+
+def test_noise_optimisation_reaches_target_with_oracle():
+    oracle = Oracle(SQUARE, SCHED)
+    a = B.optimise_noise(
+        oracle, [4.0, 5.5], SCHED, T=20, lam=1.0, iters=80, lr=0.2,
+        generator=torch.Generator().manual_seed(0),
+    )  # fmt: skip
+    assert a.error < 0.05, a.error
+    assert a.extra["loss_history"][-1] < a.extra["loss_history"][0]
+    assert a.extra["noise_log_prob"] < a.extra["typical_noise_log_prob"]  # atypical noise
+    with pytest.raises(ValueError, match="lam"):
+        B.optimise_noise(oracle, [4.0, 5.5], SCHED, T=5, lam=0.0)
