@@ -246,3 +246,53 @@ def test_nfe_counter_counts_exactly():
     with torch.no_grad():
         S.sample_heun(o, z, S.time_grid(12), ExpSchedule())
     assert o.nfe == 24
+
+
+# ---------------------------------------------------------------- higher-order samplers
+def _linear_in_sigma_field(sched):
+    # ε(x, σ) = a + b·σ, independent of x: dx/dσ is linear in σ, trapezoidal rule is exact
+    a, b = torch.tensor([0.3, -0.2]), torch.tensor([1.5, 0.7])
+
+    def eps(x, t, c=None):
+        s = sched.sigma(torch.as_tensor(t, dtype=torch.float64)).to(x.dtype)
+        return (a + b * s.reshape(-1, 1)).expand_as(x)
+
+    def exact(z, s0, s1):
+        return z + a * (s1 - s0) + b * (s1**2 - s0**2) / 2
+
+    return eps, exact
+
+
+def test_heun_is_exact_for_a_field_linear_in_sigma():
+    sched = ExpSchedule()
+    eps, exact = _linear_in_sigma_field(sched)
+    z = torch.randn(5, 2, dtype=torch.float64)
+    for kind in ("uniform", "karras"):
+        x = S.sample_heun(eps, z, S.time_grid(3, kind, sched), sched)
+        assert torch.allclose(x, exact(z, sched.sigma_max, sched.sigma_min), atol=1e-12)
+
+
+def test_heun_converges_at_second_order_and_euler_at_first():
+    sched = ExpSchedule()
+    k = 1.3  # dx/dσ = k·x  ⇒  x(σ) = x(σ_max)·exp(k(σ − σ_max))
+
+    def eps(x, t, c=None):
+        return k * x
+
+    z = torch.tensor([[1.0, -2.0]], dtype=torch.float64)
+    want = z * math.exp(k * (sched.sigma_min - sched.sigma_max))
+
+    def err(sampler, T):
+        return float((sampler(eps, z, S.time_grid(T, "karras", sched), sched) - want).abs().max())
+
+    h_ratio = [err(S.sample_heun, T) / err(S.sample_heun, 2 * T) for T in (8, 16)]
+    e_ratio = [err(S.sample_euler_sigma, T) / err(S.sample_euler_sigma, 2 * T) for T in (8, 16)]
+    assert all(3.3 < r < 4.7 for r in h_ratio), h_ratio
+    assert all(1.6 < r < 2.4 for r in e_ratio), e_ratio
+
+
+def test_euler_sigma_and_ddim_agree_for_many_steps_with_the_oracle():
+    z = torch.randn(300, 2, generator=torch.Generator().manual_seed(5))
+    a = _oracle_run(S.sample_ddim, z, 400)
+    b = _oracle_run(S.sample_euler_sigma, z, 400)
+    assert (a - b).abs().max() < 0.05

@@ -31,6 +31,7 @@ class DenoiserConfig:
     hidden: int = 128
     n_layers: int = 3  # hidden layers
     n_freqs: int = 8  # Fourier features of log σ (0: only the linear feature)
+    x_freqs: int = 0  # Fourier features sin/cos(2^k·π·x), k < x_freqs, of each coordinate
     activation: str = "silu"  # "silu" | "leaky_relu" | "gelu"
     output: str = "eps"  # "eps" | "precond"
     sigma_data: float = math.sqrt(1.0 / 3.0)  # std of one coordinate of U(−1, 1)
@@ -58,7 +59,8 @@ class Denoiser(nn.Module):
         self._log_lo = math.log(self.schedule.sigma_min)
         self._log_hi = math.log(self.schedule.sigma_max)
         self.register_buffer("freqs", math.pi * torch.arange(1, cfg.n_freqs + 1).float())
-        n_in = 2 + 1 + 2 * cfg.n_freqs
+        self.register_buffer("x_scales", math.pi * 2.0 ** torch.arange(cfg.x_freqs).float())
+        n_in = 2 + 1 + 2 * cfg.n_freqs + 4 * cfg.x_freqs
         if cfg.n_classes > 0:
             self.class_emb = nn.Embedding(cfg.n_classes, cfg.class_dim)
             n_in += cfg.class_dim
@@ -85,6 +87,9 @@ class Denoiser(nn.Module):
         sd2 = self.cfg.sigma_data**2
         c_in = torch.rsqrt(sigma**2 + sd2)
         h = [x * c_in, self.time_features(sigma[:, 0])]
+        if self.cfg.x_freqs:
+            ang = (x[:, :, None] * self.x_scales).flatten(1)  # (N, 2·x_freqs)
+            h += [torch.sin(ang), torch.cos(ang)]
         if self.cfg.n_classes > 0:
             if c is None:
                 raise ValueError("this denoiser is class-conditional: pass class labels c")

@@ -1,0 +1,89 @@
+"""End-to-end: notebook 01 runs with the smoke profile and writes every results.json key."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from genmod.paths import NOTEBOOKS_DIR
+
+NB = NOTEBOOKS_DIR / "01_diffusion_unconditional.ipynb"
+
+KEYS = {
+    "train": ["loss_history", "final_loss"],
+    "forward": ["start", "trajectory"],
+    "samples": [
+        "points",
+        "T",
+        "inside_fraction",
+        "edge_band",
+        "oracle_inside_fraction",
+        "oracle_edge_band",
+    ],
+    "improved": ["points", "description", "inside_fraction", "edge_band"],
+    "seeds": ["points"],
+    "steps": ["T_values", "points"],
+    "determinism": ["max_abs_diff"],
+    "stochastic": ["lam", "max_abs_diff"],
+    "schedules": ["original", "modified"],
+}
+
+
+@pytest.mark.slow
+def test_notebook_01_smoke(tmp_path):
+    papermill = pytest.importorskip("papermill")
+    out = tmp_path / "01.ipynb"
+    res = tmp_path / "results.json"
+    papermill.execute_notebook(
+        str(NB),
+        str(out),
+        parameters=dict(
+            profile="smoke",
+            device="cpu",
+            cache_dir=str(tmp_path / "cache"),
+            results_path=str(res),
+            T_values=[1, 10, 50],
+            lam=0.7,
+        ),
+        kernel_name="genmod",
+        cwd=str(tmp_path),  # runs from any working directory
+        progress_bar=False,
+    )
+    r = json.loads(res.read_text())
+    assert r["section"] == "diffusion_unconditional"
+    assert r["params"]["profile"] == "smoke" and r["params"]["T_values"] == [1, 10, 50]
+    for group, keys in KEYS.items():
+        for k in keys:
+            assert k in r[group], f"results.json lacks {group}.{k}"
+    assert set(r["answers"]) >= {"U1", "U2", "U3", "U4", "U5", "U6"}
+    assert len(r["seeds"]["points"]) == 9 and len(r["seeds"]["points"][0]) == 500
+    assert len(r["samples"]["points"]) == 500 and r["samples"]["T"] == 100
+    assert len(r["steps"]["points"]) == 3
+    assert r["train"]["final_loss"] < 2.0 and len(r["train"]["loss_history"]) == 200
+    assert r["determinism"]["max_abs_diff"] == 0
+    assert r["stochastic"]["max_abs_diff"] > 0 and r["stochastic"]["lam"] == 0.7
+    fs = r["params"]["forward_start"]
+    assert r["forward"]["trajectory"][0][0] == 0.0 and max(abs(fs[0]), abs(fs[1])) > 1
+    assert r["samples"]["inside_fraction"] > 0.8  # even the smoke budget learns the square
+    for rec in r["samplers"].values():
+        assert len(rec["nfe"]) == len(rec["energy_distance"]) == len(rec["inside_fraction"])
+    assert all(math.isfinite(v) for v in r["runtime"]["seconds"].values())
+    # the answers are rendered from the measured numbers
+    assert f"{100 * r['samples']['oracle_inside_fraction']:.1f} %" in r["answers"]["U3"]
+
+
+@pytest.mark.slow
+def test_notebook_01_rejects_bad_parameter(tmp_path):
+    papermill = pytest.importorskip("papermill")
+    with pytest.raises(papermill.PapermillExecutionError, match="forward_start"):
+        papermill.execute_notebook(
+            str(NB),
+            str(tmp_path / "bad.ipynb"),
+            parameters=dict(
+                profile="smoke", forward_start=[0.1, 0.2], results_path=str(tmp_path / "r.json")
+            ),
+            kernel_name="genmod",
+            progress_bar=False,
+        )
+    assert not (tmp_path / "r.json").exists()
