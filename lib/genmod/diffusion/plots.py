@@ -174,7 +174,7 @@ def plot_trajectories(ax, ts, xs, lim=None, cbar=True):
 
 def plot_sampler_study(study: dict, floor: dict, reference: float | None = None):
     """Quality per cost: energy distance and inside fraction vs NFE, noise floor drawn."""
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(7, 3.2))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(7, 4.0), layout="constrained")
     for k, (_, rec) in enumerate(study.items()):
         a1.plot(
             rec["nfe"], rec["energy_distance"], marker="o", ms=3, label=rec["label"], color=f"C{k}"
@@ -193,7 +193,7 @@ def plot_sampler_study(study: dict, floor: dict, reference: float | None = None)
     a1.set_ylabel("energy distance to fresh true samples")
     a2.set_ylabel("fraction inside the square")
     a2.set_ylim(max(0.0, min(min(r["inside_fraction"]) for r in study.values()) - 0.02), 1.002)
-    fig.legend(loc="lower center", ncol=2, fontsize=7, bbox_to_anchor=(0.5, -0.16))
+    fig.legend(loc="outside lower center", ncol=2, fontsize=7)
     return fig
 
 
@@ -211,7 +211,7 @@ def plot_sigma_curves(ax_t, ax_i, schedule, grids: dict):
     ax_t.set_yscale("log")
     ax_t.set_xlabel("t")
     ax_t.set_ylabel("σ(t)")
-    ax_t.legend(fontsize=6)
+    ax_t.legend(fontsize=6, loc="upper left")
     plot_sigma_grids(ax_i, grids)
     ax_i.set_xlabel("step i / T")
     ax_i.get_legend().remove()

@@ -896,3 +896,37 @@ def likelihood_sentence(lk: dict) -> str:
             else f"The exercise's prior gives {ls - lm:+.3f} nats relative to the matched prior."
         )
     )
+
+
+def profiles_table(current: str) -> str:
+    """The profiles (budgets and network) as a Markdown table, the current one marked."""
+    rows = []
+    for name, prof in PROFILES.items():
+        st = SETTINGS[name]
+        rows.append(
+            [
+                f"**{name}**" if name == current else name,
+                prof["n_points"],
+                prof["epochs"],
+                prof["T"],
+                ", ".join(map(str, prof["T_values"])),
+                f"{st.model.n_layers}×{st.model.hidden}",
+                st.n_samples,
+                st.floor_repeats,
+                ", ".join(map(str, st.study_nfe)),
+            ]
+        )
+    return table(
+        [
+            "profile",
+            "n_points",
+            "epochs",
+            "T",
+            "T_values",
+            "MLP",
+            "samples",
+            "floor repeats",
+            "study NFE",
+        ],
+        rows,
+    )
