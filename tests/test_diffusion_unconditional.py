@@ -122,3 +122,18 @@ def test_forward_check_and_oracle_loss():
     x0 = SQUARE.sample(500, torch.Generator().manual_seed(0))[0]
     best = U.oracle_loss(Oracle(SQUARE, s), x0, s, draws=4, seed=0)
     assert 1.4 < best["mean"] < 1.9  # below E‖ε‖² = 2: the oracle predicts part of ε
+
+
+def test_u4_answer_is_rendered_from_the_numbers():
+    Tv = [1, 5, 100]
+    L = [
+        {"inside_fraction": 0.13, "edge_band": 0.9, "energy_distance": 0.9},
+        {"inside_fraction": 1.0, "edge_band": 0.0, "energy_distance": 0.14},
+        {"inside_fraction": 0.993, "edge_band": 0.115, "energy_distance": 0.004},
+    ]
+    floor = {"median": 0.002, "p95": 0.005}
+    reach = {"reference": 0.002, "tolerance": 0.005, "x": {"label": "Heun", "min_nfe_within_floor": 9}}
+    text = U.u4_answer(Tv, L, L, floor, reach, 1001)
+    assert "13.0 %" in text and "-4.00 for T = 1" in text
+    assert "at T = 5, 100.0 % are inside but only 0.000" in text  # the collapse is called out
+    assert "Heun: 9 NFE" in text

@@ -930,3 +930,59 @@ def profiles_table(current: str) -> str:
         ],
         rows,
     )
+
+
+def u4_answer(Tv, L: list[dict], Orc: list[dict], floor: dict, reach: dict, ref_nfe: int) -> str:
+    """The U4 answer from the T sweep (learned L and oracle Orc metrics per T) and the study."""
+    i_max = len(Tv) - 1
+    spread = floor["p95"] - floor["median"]
+    T_ed = first_T(
+        Tv, [m["energy_distance"] for m in L], lambda v: v <= L[i_max]["energy_distance"] + spread
+    )
+    T_edge = first_T(
+        Tv, [m["edge_band"] for m in L], lambda v: abs(v - L[i_max]["edge_band"]) <= 0.02
+    )
+    factor = {T: 1 - 5 / T for T in Tv}
+    text = (
+        f"With T = {Tv[0]} step(s) {pct(L[0]['inside_fraction'])} of the samples are inside "
+        f"(oracle: {pct(Orc[0]['inside_fraction'])}); with T = {Tv[i_max]}, "
+        f"{pct(L[i_max]['inside_fraction'])} (oracle {pct(Orc[i_max]['inside_fraction'])}). "
+        f"Few steps fail because of the exercise's Euler step in t: along the ODE the noise part of x "
+        f"shrinks like σ(t), i.e. by the factor e^(−5/T) per step, but one Euler step multiplies it by "
+        f"1 − σ̇·dt/σ = 1 − 5/T, which is {factor[Tv[0]]:+.2f} for T = {Tv[0]} instead of "
+        f"{math.exp(-5 / Tv[0]):.4f}"
+        + (" (the points overshoot through the square)" if factor[Tv[0]] < 0 else "")
+    )
+    if len(Tv) > 1:
+        text += f", and {factor[Tv[1]]:+.2f} instead of {math.exp(-5 / Tv[1]):.4f} for T = {Tv[1]}"
+    text += ". "
+    # the inside fraction alone can mislead: a collapsed sample is "inside" too
+    cand = [
+        (L[k]["edge_band"], k)
+        for k in range(i_max)
+        if L[k]["inside_fraction"] >= 0.99 and L[k]["edge_band"] < 0.5 * L[i_max]["edge_band"]
+    ]
+    if cand:
+        _, k = min(cand)
+        text += (
+            f"The inside fraction alone is misleading: at T = {Tv[k]}, {pct(L[k]['inside_fraction'])} "
+            f"are inside but only {L[k]['edge_band']:.3f} lie in the edge band (energy distance "
+            f"{L[k]['energy_distance']:.4f}): the sample is squeezed towards the centre. "
+        )
+    if T_edge is not None:
+        text += (
+            f"The edge band settles within 0.02 of its T = {Tv[i_max]} value from T = {T_edge} on"
+        )
+        text += (
+            f", and the energy distance within the noise floor's spread ({spread:.5f}) of it from "
+            f"T = {T_ed} on. "
+            if T_ed is not None
+            else ". "
+        )
+    text += (
+        f"Beyond that, more Euler steps do not remove the remaining error, which is the prior's "
+        f"(edge band {L[i_max]['edge_band']:.3f} at T = {Tv[i_max]}, {Orc[i_max]['edge_band']:.3f} with "
+        f"the oracle, truth {truth_edge_band():.2f}; see U5). The sampler study shows how to spend "
+        f"evaluations better: " + study_sentence(reach, ref_nfe)
+    )
+    return text
