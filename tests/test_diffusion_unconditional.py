@@ -132,7 +132,11 @@ def test_u4_answer_is_rendered_from_the_numbers():
         {"inside_fraction": 0.993, "edge_band": 0.115, "energy_distance": 0.004},
     ]
     floor = {"median": 0.002, "p95": 0.005}
-    reach = {"reference": 0.002, "tolerance": 0.005, "x": {"label": "Heun", "min_nfe_within_floor": 9}}
+    reach = {
+        "reference": 0.002,
+        "tolerance": 0.005,
+        "x": {"label": "Heun", "min_nfe_within_floor": 9},
+    }
     text = U.u4_answer(Tv, L, L, floor, reach, 1001)
     assert "13.0 %" in text and "-4.00 for T = 1" in text
     assert "at T = 5, 100.0 % are inside but only 0.000" in text  # the collapse is called out
