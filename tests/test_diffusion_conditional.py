@@ -10,6 +10,8 @@ from genmod.diffusion.data import Partition
 from genmod.diffusion.likelihood import eq9_bound
 from genmod.diffusion.models import Denoiser, DenoiserConfig
 from genmod.diffusion.oracle import Oracle
+from genmod.diffusion.sampling import sample_ddim as S_ddim
+from genmod.diffusion.sampling import time_grid as S_time_grid
 from genmod.diffusion.schedules import ExpSchedule
 from genmod.diffusion.train import TrainConfig, train_denoiser
 
@@ -229,3 +231,51 @@ def test_eq9_inside_scores_higher_than_outside_with_smoke_model(smoke_model):
     lp, se = est.log_prob_bound, est.stderr
     assert lp[0] - 3 * se[0] > lp[1] + 3 * se[1]
     assert lp[0] > lp[2]  # matching class above the non-matching one at the same place
+
+
+# ------------------------------------------------------------------ C6 helpers (with the oracle)
+def test_nearest_class_and_true_log_density():
+    assert C.nearest_class(PART, [4.0, 5.5]) == 4  # the corner (1, 1) belongs to the frame
+    assert C.nearest_class(PART, [-3.0, 0.0]) == 0
+    lp = C.true_log_density(PART, np.array([[0.35, 0.25], [0.35, 0.25], [2.0, 0.0]]), [2, 0, 4])
+    assert lp[0] == pytest.approx(-np.log(0.09))
+    assert lp[1] == -np.inf and lp[2] == -np.inf
+
+
+def test_probes_and_interior_likelihood_with_the_oracle():
+    """With a perfect denoiser and the matched prior the exact likelihood is ≈ the truth,
+    and −L_T + reconstruction − KL is close to it too."""
+    oracle = C.ClassOracle(PART, SCHED)
+    probes = [[0.35, 0.25, 2], [0.35, 0.25, 0], [1.5, 0.0, 3]]
+    res = C.evaluate_probes(
+        oracle, probes, PART, SCHED, T=1000, n_draws=512, ode_steps=12,
+        generator=torch.Generator().manual_seed(0),
+    )  # fmt: skip
+    inside, wrong, out = res
+    assert inside["in_distribution"] and not wrong["in_distribution"] and not out["in_square"]
+    assert inside["exact_log_prob"] == pytest.approx(-np.log(0.09), abs=0.1)
+    full = inside["log_prob_bound"] + inside["reconstruction"] - inside["prior_kl"]
+    assert full == pytest.approx(inside["truth"], abs=0.5)
+    assert inside["log_prob_bound"] > wrong["log_prob_bound"] + 100
+    assert wrong["truth"] is None
+    lik = C.interior_exact_likelihood(
+        oracle, PART, SCHED, 4, 12, torch.Generator().manual_seed(0), prior="matched"
+    )
+    assert set(lik) == set(range(5))
+    for c, v in lik.items():
+        assert abs(v["mean"] - v["truth"]) < 0.15, (c, v)
+    with pytest.raises(ValueError, match="prior"):
+        C.interior_exact_likelihood(oracle, PART, SCHED, 2, 2, torch.Generator(), prior="x")
+
+
+def test_denoised_along_the_way_matches_a_plain_run():
+    oracle = C.ClassOracle(PART, SCHED)
+    lab = C.balanced_labels(5, 4)
+    z = torch.randn(20, 2, generator=torch.Generator().manual_seed(0))
+    snaps = C.denoised_along_the_way(oracle, z, lab, SCHED, 20, [0.0, 0.5])
+    assert set(snaps) == {0.0, 0.5}
+    ts = S_time_grid(20)
+    x = S_ddim(oracle, z, ts, SCHED, c=lab)
+    assert torch.allclose(snaps[0.0], x - SCHED.sigma(torch.tensor(0.0)) * oracle(x, 0.0, lab))
+    with pytest.raises(ValueError, match="not a time"):
+        C.denoised_along_the_way(oracle, z, lab, SCHED, 20, [0.33])

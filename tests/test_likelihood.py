@@ -184,6 +184,21 @@ def test_exact_log_prob_standard_normal_prior_and_mean():
     # A per-point prior mean enters only through log π(z).
     m = torch.tensor([[0.5, 0.5], [0.0, 0.0]])
     res_m = exact_log_prob(GaussianEps(V, SCHED), x, SCHED, prior_mean=m, n_steps=100)
-    assert torch.allclose(res_m.prior_log_prob, gaussian_log_prob(res.z, m, 1.0), atol=1e-5)
+    lp = gaussian_log_prob(res.z, m, 1.0).float()
+    assert torch.allclose(res_m.prior_log_prob, lp, atol=1e-5)
+    # A per-coordinate prior std: log π is the sum of two 1D normal log densities.
+    sd = torch.tensor([0.5, 2.0])
+    res_s = exact_log_prob(GaussianEps(V, SCHED), x, SCHED, prior_std=sd, n_steps=10)
+    z = res_s.z.double()
+    expect = (-0.5 * torch.log(2 * math.pi * sd.double() ** 2) - z**2 / (2 * sd.double() ** 2)).sum(
+        1
+    )
+    assert torch.allclose(res_s.prior_log_prob.double(), expect, atol=1e-5)
+    kl = vlb_terms(x, SCHED, prior_mean=[0.1, 0.0], prior_std=sd)["prior_kl"]
+    d = x.double() - torch.tensor([0.1, 0.0], dtype=torch.float64)
+    s2 = sd.double() ** 2
+    assert torch.allclose(
+        kl, (torch.log(sd.double()) + 1 / (2 * s2) - 0.5 + d**2 / (2 * s2)).sum(1)
+    )
     with pytest.raises(ValueError, match="method"):
         exact_log_prob(GaussianEps(V, SCHED), x, SCHED, method="bogus")

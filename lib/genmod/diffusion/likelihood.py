@@ -158,12 +158,13 @@ def eq9_bound(
     return BoundEstimate(log_prob_bound=-est, stderr=se, n_draws=n, T=T)
 
 
-def vlb_terms(x, schedule, prior_mean=None, prior_std: float = 1.0) -> dict:
+def vlb_terms(x, schedule, prior_mean=None, prior_std=1.0) -> dict:
     """The two terms Eq. 9 leaves out of the variational bound, per point (natural units).
 
     - reconstruction: E_{z_0 ~ N(x, σ(0)²I)} log N(x; z_0, σ(0)²I) = −(d/2)log(2πσ(0)²) − d/2
       (the Gaussian decoder with the forward process's own σ(0)); the same for every x.
-    - prior_kl: KL(N(x, σ(1)²I) ‖ N(m, s²I)) = d[log(s/σ(1)) + σ(1)²/(2s²) − ½] + ‖x − m‖²/(2s²).
+    - prior_kl: KL(N(x, σ(1)²I) ‖ N(m, diag s²))
+      = Σ_d [log(s_d/σ(1)) + σ(1)²/(2s_d²) − ½ + (x_d − m_d)²/(2s_d²)].
 
     Full bound: log p(x) ≥ −L_T(x) + reconstruction − prior_kl.
     """
@@ -173,9 +174,9 @@ def vlb_terms(x, schedule, prior_mean=None, prior_std: float = 1.0) -> dict:
     s1 = float(_sigma64(schedule, torch.tensor(1.0)))
     m = torch.zeros(d, dtype=torch.float64) if prior_mean is None else _as_tensor(prior_mean)
     m = m.to(torch.float64)
-    s = float(prior_std)
+    s = _as_tensor(prior_std, dtype=torch.float64).to(torch.float64).expand_as(x)
     recon = -0.5 * d * math.log(2 * math.pi * s0**2) - 0.5 * d
-    kl = d * (math.log(s / s1) + s1**2 / (2 * s**2) - 0.5) + ((x - m) ** 2).sum(-1) / (2 * s**2)
+    kl = (torch.log(s / s1) + s1**2 / (2 * s**2) - 0.5 + (x - m) ** 2 / (2 * s**2)).sum(-1)
     return {"reconstruction": torch.full((x.shape[0],), recon, dtype=torch.float64), "prior_kl": kl}
 
 
@@ -228,11 +229,12 @@ def velocity_and_divergence(
     return v.detach(), div
 
 
-def gaussian_log_prob(z: Tensor, mean=None, std: float = 1.0) -> Tensor:
-    """log N(z; m, s²I) per row."""
-    d = z.shape[-1]
+def gaussian_log_prob(z: Tensor, mean=None, std=1.0) -> Tensor:
+    """log N(z; m, diag(s²)) per row; ``std`` a float, (d,) or (N, d) (float64 inside)."""
+    z = z.double()
     m = 0.0 if mean is None else _as_tensor(mean).to(z)
-    return -0.5 * d * math.log(2 * math.pi * std**2) - ((z - m) ** 2).sum(-1) / (2 * std**2)
+    s = _as_tensor(std, dtype=torch.float64).to(z).expand_as(z)
+    return (-0.5 * torch.log(2 * math.pi * s**2) - (z - m) ** 2 / (2 * s**2)).sum(-1)
 
 
 @dataclass
@@ -250,7 +252,7 @@ def exact_log_prob(
     schedule,
     c=None,
     prior_mean=None,
-    prior_std: float = 1.0,
+    prior_std=1.0,
     n_steps: int = 200,
     t0: float = 0.0,
     t1: float = 1.0,
@@ -262,8 +264,8 @@ def exact_log_prob(
     Integrates the augmented ODE d/dt [x, ℓ] = [v(x, t), ∇·v(x, t)] from t0 (the sampler's
     end, 0 by default) to t1 = 1 with ``n_steps`` uniform steps of RK4 (``method='rk4'``) or
     Heun (``'heun'``), then adds the prior: log p(x) = log π(x(1)) + ℓ(1). ``prior_mean`` /
-    ``prior_std`` give π = N(m, s²I) (default N(0, I), the exercise's sampler); prior_mean
-    may be (2,) or (N, 2) (a per-point prior, e.g. the matched prior of each point's class).
+    ``prior_std`` give π = N(m, diag s²) (default N(0, I), the exercise's sampler); each may
+    be a float (std only), (2,) or (N, 2) (a per-point prior, e.g. each point's class's).
     """
     if method not in ("rk4", "heun", "euler"):
         raise ValueError(f"method={method!r}: accepted: rk4 | heun | euler")
@@ -281,10 +283,8 @@ def exact_log_prob(
         divs.append(ell)
     z = torch.cat(zs)
     ell = torch.cat(divs)
-    if pm is not None and pm.ndim == 2:
-        prior = gaussian_log_prob(z.double(), pm.double(), prior_std)
-    else:
-        prior = gaussian_log_prob(z.double(), None if pm is None else pm.double(), prior_std)
+    ps = _as_tensor(prior_std, dtype=torch.float64).cpu()
+    prior = gaussian_log_prob(z.double(), None if pm is None else pm.double(), ps)
     return ExactLogProb(
         log_prob=(prior + ell).float(),
         z=z,
