@@ -199,3 +199,17 @@ def attention_study(model: GPT, gen: Generation, word_a: int = 11, word_b: int =
         word11_top=top_next(model, ids[: ta[0]]),
         word11_prob=next_prob(model, ids[: ta[0]], ids[ta[0]]),
     )
+
+
+def word_evidence(book: str, text: str, k: int = 11) -> dict:
+    """How often the ``k``-th word of ``text`` occurs in ``book``, and right after the
+    (k−1)-th word (case-insensitive, whole words, any non-word characters between)."""
+    words = [text[a:b] for a, b in word_spans(text)]
+    prev, word = words[k - 2], words[k - 1]
+
+    def count(pattern: str) -> int:
+        return len(re.findall(pattern, book, flags=re.IGNORECASE))
+
+    w = r"(?<![\w'’\-])" + re.escape(word) + r"(?![\w'’\-])"
+    p = r"(?<![\w'’\-])" + re.escape(prev) + r"[^\w]+" + re.escape(word) + r"(?![\w'’\-])"
+    return {"words": words, "prev": prev, "word": word, "count": count(w), "bigram": count(p)}

@@ -47,6 +47,7 @@ class InversionResult:
     steps: int | None  # step of first success (1-based: after that many updates), or None
     steps_run: int
     decoded: str  # final greedy decoding
+    pred_ids: list[int] = field(default_factory=list)  # its token ids, one per position
     losses: list[float] = field(default_factory=list)
     n_correct: list[int] = field(default_factory=list)  # positions right at each step
     decoded_history: list[tuple[int, str]] = field(default_factory=list)
@@ -152,7 +153,8 @@ def invert(model: GPT, sentence: str, cfg: InversionConfig | None = None) -> Inv
         for p in model.parameters():
             p.requires_grad_(True)
     x = inp.detach()
-    res.decoded = decode(greedy(model, x))
+    res.pred_ids = greedy(model, x)
+    res.decoded = decode(res.pred_ids)
     res.seconds = time.perf_counter() - t0
     nid, ncos = nearest_tokens(model, x)
     res.nearest_ids = nid

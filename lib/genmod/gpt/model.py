@@ -280,7 +280,9 @@ class GPT(nn.Module):
         )
         return logits, loss, atts
 
-    def configure_optimizer(self, lr: float, weight_decay: float, betas=(0.9, 0.95)):
+    def configure_optimizer(
+        self, lr: float, weight_decay: float, betas=(0.9, 0.95), fused: bool = True
+    ):
         """AdamW; weight decay on matrices (incl. the tied embedding), not on biases/norms."""
         params = [p for p in self.parameters() if p.requires_grad]
         decay = [p for p in params if p.dim() >= 2]
@@ -289,7 +291,12 @@ class GPT(nn.Module):
             {"params": decay, "weight_decay": weight_decay},
             {"params": no_decay, "weight_decay": 0.0},
         ]
-        return torch.optim.AdamW(groups, lr=lr, betas=betas)
+        # The fused AdamW kernel (torch >= 2.4, CPU and GPU) updates all 6.4 M embedding
+        # entries in one pass; on a 2-core CPU it is several times faster than the default.
+        try:
+            return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=fused)
+        except (TypeError, RuntimeError):  # an older torch or a device without the kernel
+            return torch.optim.AdamW(groups, lr=lr, betas=betas)
 
     def flops_per_token(self) -> float:
         """Training FLOPs per token (forward + backward), PaLM appendix B: 6N + 12·L·T·C."""

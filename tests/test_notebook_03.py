@@ -1,0 +1,122 @@
+"""Notebook 03 (GPT): parameter validation, and an end-to-end smoke run on the book."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from genmod.gpt import profiles as P
+from genmod.paths import DATA_DIR, NOTEBOOKS_DIR
+
+NB = NOTEBOOKS_DIR / "03_autoregressive_gpt.ipynb"
+ALICE = DATA_DIR / "alice_in_wonderland.txt"
+
+KEYS = {
+    "train": ["loss_history", "val_loss", "tokens_per_second"],
+    "inversion": ["target", "decoded", "success", "steps"],
+    "attention": ["text", "n_words", "last_block", "first_block"],
+    "logprob": ["sentence", "tokens", "token_logprobs", "total"],
+}
+
+BASE = dict(
+    device="cpu",
+    seed=0,
+    profile="default",
+    results_path="results.json",
+    cache_dir="cache",
+    retrain=False,
+    alice_path="data/alice_in_wonderland.txt",
+    block_size=None,
+    n_layer=None,
+    n_head=None,
+    n_embd=None,
+    max_iters=None,
+    inversion_sentence=P.DEFAULT_SENTENCE,
+    prompt=P.DEFAULT_PROMPT,
+    min_words=12,
+)
+
+
+def test_parameters_cell_matches_design():
+    nb = json.loads(NB.read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    names = [
+        line.split("=")[0].strip() for line in "".join(cell["source"]).splitlines() if "=" in line
+    ]
+    assert names == list(BASE)
+
+
+def test_profiles_fill_budgets():
+    p = P.resolve_params(dict(BASE))
+    assert p["n_embd"] == P.PROFILES["default"]["n_embd"] and p["max_iters"] >= 1
+    p = P.resolve_params({**BASE, "profile": "smoke", "n_layer": 3})
+    assert p["n_layer"] == 3 and p["n_embd"] == P.PROFILES["smoke"]["n_embd"]
+    cfg = P.train_config(p)
+    assert cfg.n_layer == 3 and cfg.vocab_size == 50257
+
+
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        ({"profile": "huge"}, "profile="),
+        ({"device": "tpu"}, "device="),
+        ({"n_layer": 0}, "n_layer="),
+        ({"n_embd": 100, "n_head": 3}, "n_embd="),
+        ({"max_iters": 2.5}, "max_iters="),
+        ({"min_words": 5}, "min_words="),
+        ({"prompt": "one two three four five six seven eight nine ten eleven"}, "prompt="),
+        ({"prompt": "  "}, "prompt="),
+        ({"inversion_sentence": "word " * 80}, "inversion_sentence="),
+        ({"retrain": "yes"}, "retrain="),
+    ],
+)
+def test_bad_parameters_fail_with_one_line(bad, match):
+    with pytest.raises(ValueError, match=match) as e:
+        P.resolve_params({**BASE, **bad})
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.slow
+def test_notebook_03_smoke(tmp_path):
+    papermill = pytest.importorskip("papermill")
+    if not ALICE.is_file():
+        pytest.skip("data/alice_in_wonderland.txt missing: run `make data`")
+    out = tmp_path / "03.ipynb"
+    res = tmp_path / "results.json"
+    sentence = "Alice met a purple squirrel"
+    papermill.execute_notebook(
+        str(NB),
+        str(out),
+        parameters=dict(
+            profile="smoke",
+            device="cpu",
+            cache_dir=str(tmp_path / "cache"),
+            results_path=str(res),
+            inversion_sentence=sentence,
+        ),
+        kernel_name="genmod",
+        cwd=str(tmp_path),  # runs from any working directory
+        progress_bar=False,
+    )
+    r = json.loads(res.read_text())
+    assert r["section"] == "autoregressive_gpt"
+    assert r["params"]["profile"] == "smoke" and r["params"]["inversion_sentence"] == sentence
+    for group, keys in KEYS.items():
+        for k in keys:
+            assert k in r[group], f"results.json lacks {group}.{k}"
+    assert set(r["answers"]) >= {"A1", "A2", "A3", "A4", "A5"}
+    t = r["train"]
+    assert t["val_loss"] == min(t["loss_history"]["val"]) < math.log(50257)
+    assert r["inversion"]["target"] == sentence
+    assert r["inversion"]["success"] == (r["inversion"]["decoded"] == sentence)
+    a = r["attention"]
+    assert a["n_words"] >= 12
+    for block in ("last_block", "first_block"):
+        assert abs(a[block]["sum"] - 1) < 1e-5
+        assert len(a[block]["tokens"]) == len(a[block]["scores"])
+    lp = r["logprob"]
+    assert lp["total"] == pytest.approx(sum(lp["token_logprobs"]), abs=1e-9)
+    assert len(lp["tokens"]) == len(lp["token_logprobs"])
+    html = out.read_text()
+    assert "print-color-adjust:exact" in html  # painted tokens keep colours in print
