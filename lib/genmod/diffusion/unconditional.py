@@ -210,7 +210,7 @@ def run(
         x = x + torch.as_tensor(mean, dtype=x.dtype)
     counter = S.NFECounter(model)
     ts = S.time_grid(steps, spec.grid, schedule)
-    with torch.no_grad():
+    with torch.inference_mode():
         out = _METHODS[spec.method](
             counter, x.to(device), ts, schedule, callback=callback, final_denoise=spec.final_denoise
         )
@@ -237,7 +237,7 @@ def repeat_runs(
     ts = S.time_grid(steps)
     g = torch.Generator().manual_seed(seed)
     outs = []
-    with torch.no_grad():
+    with torch.inference_mode():
         if lam != 0.0:
             # the runs side by side in one batch: each copy of z gets its own per-step noise
             zz = z.repeat(runs, 1).to(device)
@@ -267,7 +267,7 @@ def trajectories(model, z, steps, spec=EXERCISE, lam=0.0, seed=0, schedule=None,
     else:
         g = torch.Generator().manual_seed(seed)
         grid = S.time_grid(steps, spec.grid, schedule)
-        with torch.no_grad():
+        with torch.inference_mode():
             x = S.sample_stochastic(
                 model, z.to(device), grid, schedule, lam, generator=g, callback=cb
             )
@@ -413,7 +413,7 @@ def oracle_loss(oracle, x0, schedule: Schedule, draws: int = 20, seed: int = 0) 
     loss), estimated over ``draws`` full-batch draws: {mean, stderr}."""
     g = torch.Generator().manual_seed(seed)
     vals = []
-    with torch.no_grad():
+    with torch.inference_mode():
         for _ in range(draws):
             t = torch.rand(x0.shape[0], generator=g)
             eps = torch.randn(x0.shape, generator=g)
@@ -523,7 +523,7 @@ def ablation(
         }
 
     def final(pts):
-        with torch.no_grad():
+        with torch.inference_mode():
             return tuple(
                 S.denoised(m, p.to(device), t_end, schedule).cpu()
                 for m, p in zip((model, oracle), pts)
