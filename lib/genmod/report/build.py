@@ -642,6 +642,11 @@ def build_html(
     if len(parts) > 1 and total > 0:
         meta.append(("Notebooks executed in", _fmt_seconds(total)))
     mathjax_src = copy_mathjax(out_dir)
+    if mathjax_src is None:
+        _log(
+            "report: warning: MathJax not found (pip install jupyter-server-mathjax); "
+            "formulas will show as TeX source"
+        )
     return render_page(parts, meta, appendix, opts.title, mathjax_src)
 
 
