@@ -83,8 +83,8 @@ DEFAULT_PROBES = [
 
 PROFILES: dict[str, dict[str, Any]] = {
     "smoke": {"n_points": 1000, "epochs": 150, "T": 100, "probe_points": DEFAULT_PROBES},
-    "default": {"n_points": 2000, "epochs": 3000, "T": 1000, "probe_points": DEFAULT_PROBES},
-    "full": {"n_points": 3000, "epochs": 6000, "T": 1000, "probe_points": DEFAULT_PROBES},
+    "default": {"n_points": 2000, "epochs": 8000, "T": 1000, "probe_points": DEFAULT_PROBES},
+    "full": {"n_points": 3000, "epochs": 16000, "T": 1000, "probe_points": DEFAULT_PROBES},
 }
 
 
@@ -94,15 +94,17 @@ class Settings:
 
     hidden: int = 128
     n_layers: int = 3
-    noise_draws: int = 4  # copies of the training set per full-batch step
-    lr: float = 2e-3
+    x_freqs: int = 0  # Fourier features of x (3 gave sharper edges but a lumpier density)
+    noise_draws: int = 1  # copies of the training set per full-batch step
+    lr: float = 3e-3
     samples_per_class: int = 1000  # C4/C5 samples of each class, for each sampler
     eq9_draws: int = 32768  # (ε, t) draws per probe for the Eq. 9 estimate
     ode_steps: int = 100  # RK4 steps of the exact-likelihood ODE
     interior_per_class: int = 200  # interior points per class for the exact likelihood
-    grid: int = 41  # heat-map resolution over [-2, 2]² (grid × grid points)
-    bonus_steps: int = 200  # T of the stochastic sampler optimised in the bonus
-    bonus_iters: int = 150  # Adam iterations of that optimisation
+    grid: int = 31  # heat-map resolution over [-2, 2]² (grid × grid points)
+    bonus_steps: int = 100  # T of the stochastic sampler optimised in the bonus
+    bonus_iters: int = 120  # Adam iterations of that optimisation
+    bonus_best_of: int = 200  # ordinary samples searched by the simple "best of n" attempt
     improved_t_stop: float = 0.0  # the improved sampler returns x̂_0 at this t (a grid time)
     cpu_threads: int = 1  # torch threads on CPU: for these tiny MLPs one thread is fastest
 
@@ -114,7 +116,6 @@ _SETTINGS = {
     "smoke": Settings(
         hidden=64,
         n_layers=2,
-        noise_draws=1,
         samples_per_class=100,
         eq9_draws=1024,
         ode_steps=10,
@@ -122,9 +123,19 @@ _SETTINGS = {
         grid=11,
         bonus_steps=30,
         bonus_iters=40,
+        bonus_best_of=50,
     ),
     "default": Settings(),
-    "full": Settings(hidden=256, samples_per_class=2000, eq9_draws=65536, ode_steps=200),
+    "full": Settings(
+        hidden=256,
+        samples_per_class=2000,
+        eq9_draws=65536,
+        ode_steps=200,
+        grid=61,
+        bonus_steps=200,
+        bonus_iters=200,
+        bonus_best_of=2000,
+    ),
 }
 
 
