@@ -75,8 +75,8 @@ def test_position_embeddings_added_to_input_embeddings():
     assert not torch.allclose(a, b)
 
 
-@pytest.mark.parametrize("chunk", [1, 7, 64, 1000])
-def test_fast_head_loss_matches_plain(chunk):
+@pytest.mark.parametrize("chunk,smoothing", [(1, 0.0), (7, 0.0), (64, 0.1), (1000, 0.0)])
+def test_fast_head_loss_matches_plain(chunk, smoothing):
     """The chunked head+loss gives the plain loss and gradients (all parameters)."""
     torch.manual_seed(1)
     x = torch.randint(50257, (3, 16))
@@ -87,7 +87,7 @@ def test_fast_head_loss_matches_plain(chunk):
         torch.manual_seed(0)
         m = GPT(GPTConfig(n_layer=2, n_head=2, n_embd=32, block_size=16))
         m.loss_chunk = fast
-        _, loss, _ = m(x, y)
+        _, loss, _ = m(x, y, label_smoothing=smoothing)
         (2.5 * loss).backward()  # a non-unit upstream gradient
         losses.append(loss.detach())
         grads.append({n: p.grad.clone() for n, p in m.named_parameters()})
@@ -104,6 +104,13 @@ def test_chunked_head_loss_function_direct():
     ref = F.cross_entropy(h @ w.t(), t)
     gh, gw = torch.autograd.grad(ref, (h, w))
     out = chunked_head_loss(h, w, t, chunk_size=16)
+    fh, fw = torch.autograd.grad(out, (h, w))
+    torch.testing.assert_close(out, ref)
+    torch.testing.assert_close(fh, gh)
+    torch.testing.assert_close(fw, gw)
+    ref = F.cross_entropy(h @ w.t(), t, label_smoothing=0.2)
+    gh, gw = torch.autograd.grad(ref, (h, w))
+    out = chunked_head_loss(h, w, t, chunk_size=16, label_smoothing=0.2)
     fh, fw = torch.autograd.grad(out, (h, w))
     torch.testing.assert_close(out, ref)
     torch.testing.assert_close(fh, gh)

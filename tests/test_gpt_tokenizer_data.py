@@ -124,3 +124,10 @@ def test_random_init_loss_is_log_vocab():
     y = torch.randint(VOCAB_SIZE, (4, 16))
     _, loss, _ = m(x, y)
     assert abs(loss.item() - math.log(VOCAB_SIZE)) < 0.1
+
+
+def test_unseen_fraction():
+    from genmod.gpt.data import Splits, unseen_fraction
+
+    s = Splits(torch.tensor([1, 2, 3]), torch.tensor([9, 1, 7, 7, 2]), 0, "")
+    assert unseen_fraction(s) == 0.5  # targets 1, 7, 7, 2: the two 7s are unseen

@@ -50,17 +50,19 @@ def train_step_throughput(
     warmup: int = 2,
     peak_gflops: float | None = None,
     seed: int = 0,
+    fused_adamw: bool = True,
 ) -> dict:
     """Time ``steps`` full training steps; return tokens/s (median and best step), MFU and
     FLOPs per token (6N + 12·L·T·C, PaLM's estimate).
 
-    ``loss_chunk=0`` times the plain path (full logits + ``F.cross_entropy``).
+    ``loss_chunk=0, fused_adamw=False`` times the plain path (full logits +
+    ``F.cross_entropy``, the default AdamW), as nanoGPT runs on a CPU.
     """
     device = torch.device(device)
     torch.manual_seed(seed)
     model = GPT(config).to(device)
     model.loss_chunk = loss_chunk
-    opt = model.configure_optimizer(1e-3, 0.1)
+    opt = model.configure_optimizer(1e-3, 0.1, fused=fused_adamw)
     x = torch.randint(config.vocab_size, (batch, config.block_size), device=device)
     y = torch.randint(config.vocab_size, (batch, config.block_size), device=device)
     times = []
@@ -89,6 +91,7 @@ def train_step_throughput(
         "mfu": tps * fpt / (peak * 1e9),
         "peak_gflops": peak,
         "loss_chunk": loss_chunk,
+        "fused_adamw": fused_adamw,
         "batch": batch,
         "config": config.to_dict(),
         "device": str(device),
@@ -106,9 +109,14 @@ def main() -> None:
     args = ap.parse_args()
     peak = gemm_gflops(device=args.device)
     out = {"gemm_gflops": peak}
-    for name, chunk in (("plain", 0), ("fast", 64)):
+    variants = (("plain", 0, False), ("fused_adamw", 0, True), ("fast", 64, True))
+    for name, chunk, fused in variants:
         out[name] = train_step_throughput(
-            steps=args.steps, device=args.device, loss_chunk=chunk, peak_gflops=peak
+            steps=args.steps,
+            device=args.device,
+            loss_chunk=chunk,
+            peak_gflops=peak,
+            fused_adamw=fused,
         )
     print(json.dumps(out, indent=1))
 

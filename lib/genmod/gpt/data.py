@@ -69,3 +69,10 @@ def eval_windows(tokens: torch.Tensor, block_size: int) -> list[tuple[torch.Tens
         e = min(s + block_size, n)
         out.append((tokens[s:e], tokens[s + 1 : e + 1]))
     return out
+
+
+def unseen_fraction(splits: Splits) -> float:
+    """Share of the validation targets whose token id never occurs in the training split."""
+    seen = set(splits.train.tolist())
+    targets = splits.val[1:].tolist()
+    return sum(t not in seen for t in targets) / max(len(targets), 1)

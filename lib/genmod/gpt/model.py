@@ -139,8 +139,9 @@ class _ChunkedHeadLoss(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, h, weight, targets, chunk_size: int, ignore_index: int):
+    def forward(ctx, h, weight, targets, chunk_size: int, ignore_index: int, smoothing: float):
         N = h.shape[0]
+        V = weight.shape[0]
         valid = targets != ignore_index
         n_valid = int(valid.sum())
         denom = max(n_valid, 1)
@@ -148,6 +149,7 @@ class _ChunkedHeadLoss(torch.autograd.Function):
         grad_h = torch.zeros_like(h) if need_grad else None
         grad_w = torch.zeros_like(weight) if need_grad else None
         total = torch.zeros((), dtype=torch.float32, device=h.device)
+        eps = float(smoothing)
         for s in range(0, N, chunk_size):
             hc, tc = h[s : s + chunk_size], targets[s : s + chunk_size]
             vc = valid[s : s + chunk_size]
@@ -155,10 +157,15 @@ class _ChunkedHeadLoss(torch.autograd.Function):
             lse = torch.logsumexp(z, dim=-1)
             tsafe = tc.clamp(min=0)
             zt = z.gather(1, tsafe[:, None]).squeeze(1)
-            total += ((lse - zt) * vc).sum()
+            row = lse - zt  # −log p(target)
+            if eps > 0:  # + ε · mean_v(−log p_v)
+                row = (1 - eps) * row + eps * (lse - z.mean(-1))
+            total += (row * vc).sum()
             if need_grad:
                 z.sub_(lse[:, None]).exp_()  # softmax, in place
-                z[torch.arange(len(tc), device=z.device), tsafe] -= 1.0
+                z[torch.arange(len(tc), device=z.device), tsafe] -= 1.0 - eps
+                if eps > 0:
+                    z.sub_(eps / V)
                 z.mul_((vc.to(z.dtype) / denom)[:, None])
                 grad_h[s : s + chunk_size] = z @ weight
                 grad_w.addmm_(z.t(), hc)
@@ -170,7 +177,7 @@ class _ChunkedHeadLoss(torch.autograd.Function):
         grad_h, grad_w = ctx.saved_tensors
         gh = grad_h * grad_out if ctx.needs_input_grad[0] else None
         gw = grad_w * grad_out if ctx.needs_input_grad[1] else None
-        return gh, gw, None, None, None
+        return gh, gw, None, None, None, None
 
 
 def chunked_head_loss(
@@ -179,13 +186,20 @@ def chunked_head_loss(
     targets: torch.Tensor,
     chunk_size: int = 128,
     ignore_index: int = -1,
+    label_smoothing: float = 0.0,
 ) -> torch.Tensor:
-    """``F.cross_entropy(h @ weight.T, targets, ignore_index=...)`` without the full logits.
+    """``F.cross_entropy(h @ weight.T, targets, ignore_index=..., label_smoothing=...)``
+    without the full logits.
 
     ``h``: (N, C) final hidden states, ``weight``: (V, C) tied embedding, ``targets``: (N,).
     """
     return _ChunkedHeadLoss.apply(
-        h.reshape(-1, h.shape[-1]), weight, targets.reshape(-1), chunk_size, ignore_index
+        h.reshape(-1, h.shape[-1]),
+        weight,
+        targets.reshape(-1),
+        chunk_size,
+        ignore_index,
+        label_smoothing,
     )
 
 
@@ -261,8 +275,12 @@ class GPT(nn.Module):
         targets: torch.Tensor | None = None,
         inputs_embeds: torch.Tensor | None = None,
         need_weights: bool = False,
+        label_smoothing: float = 0.0,
     ):
         """Returns ``(logits, loss, attentions)``.
+
+        ``label_smoothing`` ε (training only) mixes the one-hot target with the uniform
+        distribution: loss = (1 − ε)·CE + ε·mean_v(−log p_v), as ``F.cross_entropy`` does.
 
         With ``targets`` and the fast path enabled (``self.loss_chunk > 0``) ``logits`` is
         None (they are never materialised); set ``loss_chunk = 0`` for the plain path.
@@ -272,11 +290,16 @@ class GPT(nn.Module):
         if targets is None:
             return self.lm_head(h), None, atts
         if self.loss_chunk > 0:
-            loss = chunked_head_loss(h, self.lm_head.weight, targets, self.loss_chunk)
+            loss = chunked_head_loss(
+                h, self.lm_head.weight, targets, self.loss_chunk, -1, label_smoothing
+            )
             return None, loss, atts
         logits = self.lm_head(h)
         loss = F.cross_entropy(
-            logits.view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1
+            logits.view(-1, logits.size(-1)),
+            targets.reshape(-1),
+            ignore_index=-1,
+            label_smoothing=label_smoothing,
         )
         return logits, loss, atts
 

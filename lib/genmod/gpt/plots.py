@@ -19,7 +19,13 @@ def smooth(values, window: int = 20) -> np.ndarray:
 def plot_losses(ax, history: dict, best_step: int, reference: float | None = None):
     """Train/validation loss against optimisation step, with training seconds on top."""
     steps = np.asarray(history["step"])
-    ax.plot(steps, history["step_loss"], color="0.8", lw=0.6, label="training batch (dropout on)")
+    ax.plot(
+        steps,
+        history["step_loss"],
+        color="0.8",
+        lw=0.6,
+        label="training batch (training objective)",
+    )
     ax.plot(steps, smooth(history["step_loss"]), color="C0", lw=1.0, alpha=0.6,
             label="training batch, moving average")  # fmt: skip
     ax.plot(history["eval_step"], history["train"], "o-", color="C0", ms=3,

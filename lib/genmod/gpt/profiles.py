@@ -22,7 +22,7 @@ DEFAULT_PROMPT = "Alice was beginning to get very tired of"
 
 PROFILES: dict[str, dict] = {
     "smoke": dict(block_size=32, n_layer=2, n_head=2, n_embd=32, max_iters=30),
-    "default": dict(block_size=64, n_layer=4, n_head=4, n_embd=128, max_iters=500),
+    "default": dict(block_size=64, n_layer=4, n_head=4, n_embd=128, max_iters=400),
     # GPT-2 small's shape (124M parameters) for a GPU; the book still has ~38k tokens, so
     # keeping the best checkpoint by validation loss matters even more.
     "full": dict(block_size=64, n_layer=12, n_head=12, n_embd=768, max_iters=1500),
@@ -40,6 +40,8 @@ class Settings:
     dropout: float
     weight_decay: float
     eval_interval: int
+    beta2: float = 0.99
+    label_smoothing: float = 0.0
     inversion_steps: int = 300
     inversion_lr: float = 0.1
     reach_steps: int = 300  # steps of the reachability check for tokens not reached
@@ -149,6 +151,8 @@ def train_config(params: dict) -> TrainConfig:
         min_lr=s.min_lr,
         warmup_iters=min(s.warmup_iters, max(1, params["max_iters"] // 10)),
         weight_decay=s.weight_decay,
+        beta2=s.beta2,
+        label_smoothing=s.label_smoothing,
         eval_interval=min(s.eval_interval, params["max_iters"]),
         train_eval_tokens=s.train_eval_tokens,
         seed=params["seed"],

@@ -43,6 +43,7 @@ class TrainConfig:
     weight_decay: float = 0.1
     beta2: float = 0.95
     grad_clip: float = 1.0
+    label_smoothing: float = 0.0  # training loss only; evaluation is plain cross-entropy
     # evaluation / data
     eval_interval: int = 25
     train_eval_tokens: int = 4096  # size of the fixed training sample scored at each eval
@@ -198,7 +199,7 @@ def train(
         t0 = time.perf_counter()
         x, y = get_batch(train_tokens, cfg.batch_size, cfg.block_size, gen)
         x, y = x.to(device), y.to(device)
-        _, loss, _ = model(x, y)
+        _, loss, _ = model(x, y, label_smoothing=cfg.label_smoothing)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip > 0:
