@@ -1,0 +1,260 @@
+"""The interactive explorers (issue 9): their compute functions, and the widgets built
+headless (no frontend) on the oracle / a tiny trained denoiser / a tiny random GPT."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from genmod import explore as E
+from genmod.diffusion import conditional as C
+from genmod.diffusion import unconditional as U
+from genmod.diffusion.models import DenoiserConfig
+from genmod.diffusion.oracle import Oracle
+from genmod.diffusion.schedules import ExpSchedule
+from genmod.diffusion.train import TrainConfig, train_denoiser
+from genmod.gpt.model import GPT, GPTConfig
+from genmod.gpt.tokenizer import EOT_ID, encode
+
+PNG = b"\x89PNG"
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models on a shared CPU
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    return Oracle()
+
+
+@pytest.fixture(scope="module")
+def class_oracle():
+    return C.ClassOracle(C.FIVE_REGIONS, ExpSchedule())
+
+
+@pytest.fixture(scope="module")
+def cond_model():
+    """A tiny class-conditional denoiser trained for a few steps (an nn.Module whose
+    parameters do not require grad, as the notebooks' models)."""
+    x0, lab = C.FIVE_REGIONS.sample(300, torch.Generator().manual_seed(0))
+    cfg = DenoiserConfig(hidden=32, n_layers=2, n_classes=C.FIVE_REGIONS.n_classes)
+    model, _, _ = train_denoiser(cfg, TrainConfig(epochs=30, lr=3e-3), x0, lab, log=lambda m: None)
+    return model
+
+
+@pytest.fixture(scope="module")
+def gpt():
+    torch.manual_seed(0)
+    return GPT(GPTConfig(block_size=16, n_layer=2, n_head=2, n_embd=32)).eval()
+
+
+# ----------------------------------------------------------------------- sampler explorer
+@pytest.mark.parametrize(
+    "sampler, steps, final, nfe",
+    [("ddim", 4, False, 4), ("euler_sigma", 4, True, 5), ("heun", 3, False, 6),
+     ("stochastic", 4, False, 4)],
+)  # fmt: skip
+def test_sampler_view_counts_evaluations_and_records_paths(oracle, sampler, steps, final, nfe):
+    v = E.sampler_view(oracle, sampler=sampler, steps=steps, final_denoise=final, n=50, seed=3)
+    assert v.nfe == nfe and v.steps == steps
+    assert v.points.shape == (50, 2) and v.paths.shape == (steps + 1, 2, 2)
+    assert v.t[0] == 1.0 and v.t[-1] == 0.0 and bool((v.t[1:] < v.t[:-1]).all())
+    # the standard prior starts at z = draw_noise(n, seed); paths start there, end at the samples
+    torch.testing.assert_close(v.start, U.draw_noise(50, 3))
+    torch.testing.assert_close(v.paths[0], v.start[:2])
+    torch.testing.assert_close(v.paths[-1], v.points[:2])
+    assert set(v.metrics) >= {"inside_fraction", "edge_band", "energy_distance"}
+
+
+def test_sampler_view_determinism_and_the_stochastic_sampler(oracle):
+    kw = dict(steps=5, n=40, seed=1)
+    a = E.sampler_view(oracle, **kw)
+    assert torch.equal(a.points, E.sampler_view(oracle, **kw).points)  # DDIM is deterministic
+    s0 = E.sampler_view(oracle, sampler="stochastic", lam=0.0, **kw)
+    torch.testing.assert_close(s0.points, a.points)  # λ = 0 is DDIM
+    s1 = E.sampler_view(oracle, sampler="stochastic", lam=1.0, **kw)
+    assert torch.equal(
+        s1.points, E.sampler_view(oracle, sampler="stochastic", lam=1.0, **kw).points
+    )
+    assert (s1.points - a.points).abs().max() > 1e-2  # fresh noise at every step
+    assert s1.lam == 1.0 and a.lam == 0.0 and "λ = 1" in s1.label
+
+
+def test_sampler_view_metrics_follow_the_sampler(oracle):
+    ev = E.truth_evaluator(400)
+    one = E.sampler_view(oracle, steps=1, n=400, evaluate=ev)  # Euler factor 1 − 5 = −4
+    good = E.sampler_view(
+        oracle, sampler="heun", grid="karras", prior="matched", final_denoise=True, steps=10,
+        n=400, evaluate=ev,
+    )  # fmt: skip
+    assert one.metrics["inside_fraction"] < 0.5
+    assert good.metrics["inside_fraction"] > 0.97
+    assert abs(good.metrics["edge_band"] - 0.19) < 0.06
+    assert good.metrics["energy_distance"] < 0.1 * one.metrics["energy_distance"]
+    # the matched prior starts wider than N(0, I): std √(σ(1)² + 1/3) per coordinate
+    wide = E.sampler_view(oracle, prior="matched", steps=1, n=4000)
+    assert abs(float(wide.start.std(0).mean()) - math.sqrt(4 / 3)) < 0.05
+
+
+def test_sampler_view_rejects_unknown_choices(oracle):
+    for kw in (dict(sampler="euler"), dict(grid="cosine"), dict(prior="wide"), dict(steps=0)):
+        with pytest.raises(ValueError):
+            E.sampler_view(oracle, n=10, **kw)
+
+
+def test_sampler_explorer_headless_updates_in_place(oracle):
+    ex = E.make_sampler_explorer(oracle, n=60, steps=5, floor_repeats=5)
+    assert ex.error is None and ex.n_updates == 1 and ex.result.nfe == 5
+    png0, html0 = bytes(ex.outputs["figure"].value), ex.outputs["summary"].value
+    assert png0.startswith(PNG) and "energy distance" in html0
+    assert ex.controls["lam"].disabled  # λ only for the stochastic sampler
+    ex.controls["steps"].value = 20
+    assert ex.n_updates == 2 and ex.result.nfe == 20 and ex.result.steps == 20
+    assert bytes(ex.outputs["figure"].value) != png0 and ex.outputs["summary"].value != html0
+    ex.controls["sampler"].value = "heun"
+    assert ex.result.nfe == 40
+    ex.controls["sampler"].value = "stochastic"
+    assert not ex.controls["lam"].disabled and ex.result.lam == ex.controls["lam"].value
+    n = ex.n_updates
+    ex.controls["steps"].value = 20  # unchanged value: no recomputation
+    assert ex.n_updates == n
+    assert "application/vnd.jupyter.widget-view+json" in ex._repr_mimebundle_()
+
+
+# ----------------------------------------------------------------------- probability probe
+def test_probe_view_with_the_oracle(class_oracle):
+    kw = dict(T=1000, n_draws=2048, ode_steps=20)
+    inside = E.probe_view(class_oracle, -0.6, 0.3, 0, **kw)
+    assert inside.in_region and inside.region_label == 0 and inside.class_name == "L-shape"
+    assert inside.truth == pytest.approx(-math.log(C.FIVE_REGIONS.areas()[0]))
+    # the oracle's exact PF-ODE density (matched prior) is close to the truth inside
+    assert abs(inside.exact - inside.truth) < 0.2 and math.isfinite(inside.exact_standard)
+    assert inside.stderr > 0 and inside.log_prob_bound < inside.exact
+    wrong = E.probe_view(class_oracle, -0.6, 0.3, 2, exact=False, **kw)
+    assert not wrong.in_region and wrong.truth is None and wrong.region_label == 0
+    assert wrong.exact is None and wrong.log_prob_bound < inside.log_prob_bound - 100
+    out = E.probe_view(class_oracle, 2.0, 2.0, 4, exact=False, **kw)
+    assert out.region_label == -1 and out.truth is None
+    with pytest.raises(ValueError):
+        E.probe_view(class_oracle, 0.0, 0.0, 5, **kw)
+
+
+def test_probe_view_same_seed_same_numbers(cond_model):
+    a = E.probe_view(cond_model, 0.35, 0.25, 2, T=100, n_draws=512, ode_steps=5)
+    b = E.probe_view(cond_model, 0.35, 0.25, 2, T=100, n_draws=512, ode_steps=5)
+    assert a == b and math.isfinite(a.exact) and a.ode_steps == 5
+
+
+def test_probe_explorer_headless_updates_in_place(cond_model):
+    x0, lab = C.FIVE_REGIONS.sample(100, torch.Generator().manual_seed(1))
+    ex = E.make_probe_explorer(cond_model, T=100, data=x0, data_labels=lab, n_draws=512,
+                               ode_steps=4)  # fmt: skip
+    assert ex.error is None and ex.result.c == 0 and ex.result.in_region
+    png0, html0 = bytes(ex.outputs["figure"].value), ex.outputs["summary"].value
+    assert png0.startswith(PNG) and "Eq. 9" in html0 and "exact log p" in html0
+    ex.controls["c"].value = 2
+    assert ex.result.c == 2 and not ex.result.in_region and ex.outputs["summary"].value != html0
+    ex.controls["x"].value = 2.0
+    assert ex.result.region_label == -1 and bytes(ex.outputs["figure"].value) != png0
+    ex.controls["exact"].value = False
+    assert ex.result.exact is None and "exact log p" not in ex.outputs["summary"].value
+
+
+# ----------------------------------------------------------------------- attention explorer
+def test_prompt_forward_and_attention_view(gpt):
+    prompt = "Alice was beginning to get very tired of sitting"
+    fwd = E.prompt_forward(gpt, prompt)
+    T = len(fwd.ids)
+    assert fwd.ids == encode(prompt) and len(fwd.attentions) == 2 and fwd.cropped == 0
+    for att in fwd.attentions:
+        assert att.shape == (2, T, T)
+        torch.testing.assert_close(att.sum(-1), torch.ones(2, T))  # rows sum to 1
+        assert float(att.triu(1).abs().max()) == 0.0  # causal
+    mean = E.attention_view(fwd, block=-1, head="mean", query=3, k=4)
+    torch.testing.assert_close(mean.weights, fwd.attentions[1].mean(0))
+    assert mean.block == 1 and mean.head is None and mean.query == 3
+    assert len(mean.row) == 4 == len(mean.tokens) and sum(mean.row) == pytest.approx(1.0, abs=1e-5)
+    h1 = E.attention_view(fwd, block=0, head=1, query=-1)
+    torch.testing.assert_close(h1.weights, fwd.attentions[0][1])
+    assert h1.query == T - 1 and h1.next_token is None and len(h1.all_tokens) == T
+    # top-k: the model's own next-token distribution at the query position, sorted
+    with torch.no_grad():
+        logits, _, _ = gpt(torch.tensor(fwd.ids)[None])
+    p = F.softmax(logits[0, 3], -1)
+    probs = [q for _, q in mean.top]
+    assert probs == sorted(probs, reverse=True) and len(probs) == 4
+    assert probs[0] == pytest.approx(float(p.max()), rel=1e-4)
+    assert mean.next_token == fwd.tokens[4]
+    assert mean.next_token_prob == pytest.approx(float(p[fwd.ids[4]]), rel=1e-4)
+    for bad in (dict(block=2), dict(head=2), dict(query=T)):
+        with pytest.raises(ValueError):
+            E.attention_view(fwd, **bad)
+
+
+def test_prompt_forward_crops_and_handles_empty(gpt):
+    long = " ".join(["rabbit"] * 40)
+    fwd = E.prompt_forward(gpt, long)
+    assert len(fwd.ids) == 16 and fwd.cropped == len(encode(long)) - 16
+    assert E.prompt_forward(gpt, "").ids == [EOT_ID]
+
+
+def test_attention_explorer_headless_updates_in_place(gpt):
+    ex = E.make_attention_explorer(gpt, prompt="The Queen said", k=3)
+    n0 = len(encode("The Queen said"))
+    assert ex.error is None and ex.result.query == n0 - 1 and len(ex.result.top) == 3
+    assert ex.controls["query"].max == n0 - 1 and ex.result.block == 1
+    png0, text0 = bytes(ex.outputs["figure"].value), ex.outputs["text"].value
+    assert png0.startswith(PNG) and "genmod-paint" in text0
+    ex.controls["head"].value = 0
+    assert ex.result.head == 0 and bytes(ex.outputs["figure"].value) != png0
+    ex.controls["query"].value = 0
+    assert ex.result.query == 0 and ex.result.tokens == ex.result.all_tokens[:1]
+    n = ex.n_updates
+    ex.controls["prompt"].value = "Alice was beginning to get very tired"
+    n1 = len(encode("Alice was beginning to get very tired"))
+    assert ex.n_updates == n + 1  # one update for a new prompt
+    assert ex.controls["query"].max == n1 - 1 and ex.result.query == n1 - 1
+    assert len(ex.result.all_tokens) == n1 and ex.outputs["text"].value != text0
+    ex.controls["k"].value = 7
+    assert len(ex.result.top) == 7
+
+
+def test_explorer_keeps_output_and_reports_errors():
+    import ipywidgets as W
+
+    box = W.IntText(value=1)
+    out = W.HTML()
+
+    def compute(v):
+        if v < 0:
+            raise ValueError("negative")
+        return v * 2
+
+    ex = E.Explorer({"v": box}, compute, lambda r: {"o": f"<b>{r}</b>"}, {"o": out})
+    assert out.value == "<b>2</b>" and ex.result == 2
+    box.value = -1
+    assert ex.error == "ValueError: negative" and out.value == "<b>2</b>" and ex.result == 2
+    assert "negative" in ex.status.value
+    box.value = 5
+    assert ex.error is None and out.value == "<b>10</b>"
+    with ex.hold():
+        box.value = 6
+        box.value = 7
+        assert ex.result == 10
+    assert ex.result == 14 and ex.n_updates == 3
+
+
+def test_figures_render_fresh(oracle, gpt):
+    v = E.sampler_view(oracle, steps=2, n=20, n_traj=0)
+    assert E.sampler_figure(v).startswith(PNG)
+    fwd = E.prompt_forward(gpt, "Down the rabbit hole")
+    assert E.attention_figure(E.attention_view(fwd)).startswith(PNG)
+    assert np.isfinite(v.metrics["energy_distance"])
