@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from genmod import explore as E
 from genmod.diffusion import conditional as C
 from genmod.diffusion import unconditional as U
+from genmod.diffusion.likelihood import exact_log_prob
 from genmod.diffusion.models import DenoiserConfig
 from genmod.diffusion.oracle import Oracle
 from genmod.diffusion.schedules import ExpSchedule
@@ -151,6 +152,11 @@ def test_probe_view_same_seed_same_numbers(cond_model):
     a = E.probe_view(cond_model, 0.35, 0.25, 2, T=100, n_draws=512, ode_steps=5)
     b = E.probe_view(cond_model, 0.35, 0.25, 2, T=100, n_draws=512, ode_steps=5)
     assert a == b and math.isfinite(a.exact) and a.ode_steps == 5
+    # the N(0, I)-prior value (derived from the same ODE solve) equals a separate solve's
+    pt = torch.tensor([[0.35, 0.25]])
+    r = exact_log_prob(cond_model, pt, ExpSchedule(), c=2, n_steps=5)
+    assert a.exact_standard == pytest.approx(float(r.log_prob[0]), abs=1e-4)
+    assert a.exact != pytest.approx(a.exact_standard, abs=1e-3)  # the priors differ
 
 
 def test_probe_explorer_headless_updates_in_place(cond_model):
