@@ -17,6 +17,8 @@ SCHED = ExpSchedule()
 
 @pytest.fixture(scope="module")
 def small_model(tmp_path_factory):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny MLP: one thread is fastest on a busy machine
     x0 = SQUARE.sample(500, torch.Generator().manual_seed(0))[0]
     model, _, _ = train_denoiser(
         DenoiserConfig(hidden=32, n_layers=2, output="precond"),
@@ -26,6 +28,7 @@ def small_model(tmp_path_factory):
         cache_dir=tmp_path_factory.mktemp("cache"),
         log=lambda m: None,
     )
+    torch.set_num_threads(threads)
     return model
 
 

@@ -207,6 +207,8 @@ def test_spread_stats_on_true_samples():
 # ------------------------------------------------------------------ with a trained model
 @pytest.fixture(scope="module")
 def smoke_model(tmp_path_factory):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny MLP: one thread is fastest on a busy machine
     x0, lab0 = PART.sample(1000, torch.Generator().manual_seed(0))
     s = C.settings("smoke")
     cfg = DenoiserConfig(n_classes=5, hidden=s.hidden, n_layers=s.n_layers, output="precond")
@@ -219,6 +221,7 @@ def smoke_model(tmp_path_factory):
         cache_dir=tmp_path_factory.mktemp("cache"),
         log=lambda m: None,
     )
+    torch.set_num_threads(threads)
     return model
 
 

@@ -74,6 +74,8 @@ def trajectories(paths: list[np.ndarray], labels, partition: Partition, names=No
         ax.scatter(*path[0], color=colors[c], marker="o", s=18, edgecolor="k", lw=0.5)
         ax.scatter(*path[-1], color=colors[c], marker="*", s=90, edgecolor="k", lw=0.5)
     ax.set_aspect("equal")
+    ax.xaxis.set_major_locator(plt.MultipleLocator(0.5))
+    ax.yaxis.set_major_locator(plt.MultipleLocator(0.5))
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="o: z, ★: output")
@@ -83,23 +85,36 @@ def trajectories(paths: list[np.ndarray], labels, partition: Partition, names=No
 def probes_on_data(
     data, data_labels, probes, values, partition: Partition, value_fmt=None, lim=2.3
 ):
-    """The training data with each probe (x, y, class) marked in its class colour and
-    annotated with ``value_fmt(i)`` (e.g. "−L_T ± se / exact")."""
+    """The training data with each probe (x, y, class) marked in its class colour; its label
+    (``value_fmt(i)``, e.g. "−L_T ± se / exact") sits in a column left or right of the data,
+    joined to the probe by a line."""
     colors = class_colors(partition.n_classes)
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, PAGE_WIDTH_IN * 0.72))
+    lim = max(lim, *(max(abs(p[0]), abs(p[1])) + 0.3 for p in probes))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, PAGE_WIDTH_IN * 0.62))
     scatter_classes(ax, data, data_labels, partition, s=1.5, legend=False)
-    for i, (x, y, c) in enumerate(probes):
-        ax.scatter(x, y, s=70, marker="X", color=colors[c], edgecolor="k", lw=0.8, zorder=5)
-        text = value_fmt(i) if value_fmt else f"{values[i]:.2f}"
-        dy = 0.12 if i % 2 == 0 else -0.22
-        ax.annotate(
-            f"#{i} c={c}\n{text}",
-            (x, y),
-            (x + 0.08, y + dy),
-            fontsize=7,
-            bbox=dict(boxstyle="round,pad=0.2", fc="white", ec=colors[c], alpha=0.85),
-            zorder=6,
-        )
+    sides: dict[str, list[int]] = {"left": [], "right": []}
+    for i, p in enumerate(probes):
+        sides["left" if p[0] < 0.2 else "right"].append(i)
+    for side, idx in sides.items():
+        idx.sort(key=lambda i: -probes[i][1])
+        step = min(0.75, 2 * lim / max(1, len(idx)))
+        top = min(lim - 0.2, step * (len(idx) - 1) / 2 + 0.3)
+        for k, i in enumerate(idx):
+            x, y, c = probes[i]
+            ax.scatter(x, y, s=70, marker="X", color=colors[c], edgecolor="k", lw=0.8, zorder=5)
+            text = value_fmt(i) if value_fmt else f"{values[i]:.2f}"
+            tx = -lim - 1.25 if side == "left" else lim + 0.1  # outside the axes
+            ax.annotate(
+                f"#{i} c={c}\n{text}",
+                (x, y),
+                (tx, top - k * step),
+                fontsize=7,
+                va="center",
+                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec=colors[c], alpha=0.9),
+                arrowprops=dict(arrowstyle="-", color=colors[c], lw=0.7),
+                annotation_clip=False,
+                zorder=6,
+            )
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
     return fig
