@@ -32,6 +32,11 @@ def test_training_learns_and_keeps_best():
     # the saved (best) weights give the recorded validation loss
     s = make_splits(TEST_TEXT)
     assert evaluate(model, s.val, 32) == pytest.approx(p["val_loss"], abs=1e-5)
+    from genmod.gpt.train import token_losses
+
+    per = token_losses(model, s.val, 32)
+    assert len(per) == len(s.val) - 1
+    assert float(per.mean()) == pytest.approx(p["val_loss"], abs=1e-5)
 
 
 def test_word_and_token_spans():

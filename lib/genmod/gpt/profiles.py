@@ -62,17 +62,25 @@ SETTINGS: dict[str, Settings] = {
         warmup_iters=5,
         dropout=0.0,
         weight_decay=0.1,
-        eval_interval=10,
-    ),  # fmt: skip
+        eval_interval=30,
+        inversion_steps=40,
+        reach_steps=40,
+        train_eval_tokens=1024,
+    ),
+    # Label smoothing 0.1 keeps probability mass on the ~46k token ids the training text
+    # never shows: 6.7 % of the held-out tokens are such ids, and plain cross-entropy
+    # drives their probability towards 0 (the validation loss rises as training goes on).
     "default": Settings(
         batch_size=12,
-        lr=2e-3,
+        lr=1e-3,
         min_lr=1e-4,
-        warmup_iters=30,
-        dropout=0.1,
+        warmup_iters=40,
+        dropout=0.0,
         weight_decay=0.1,
         eval_interval=25,
-    ),  # fmt: skip
+        beta2=0.99,
+        label_smoothing=0.1,
+    ),
     "full": Settings(
         batch_size=32,
         lr=6e-4,
@@ -81,7 +89,9 @@ SETTINGS: dict[str, Settings] = {
         dropout=0.2,
         weight_decay=0.1,
         eval_interval=50,
-    ),  # fmt: skip
+        beta2=0.99,
+        label_smoothing=0.1,
+    ),
 }
 
 

@@ -272,3 +272,19 @@ def train_or_load(
     return load_or_train(
         cache_dir, "gpt", key, lambda: train(splits, cfg, device, progress), retrain=retrain
     )
+
+
+@torch.no_grad()
+def token_losses(model: GPT, tokens: torch.Tensor, block_size: int) -> torch.Tensor:
+    """Per-target cross-entropy ``−log p(t_i | window)`` in the windows of :func:`evaluate`
+    (so ``token_losses(...).mean() == evaluate(...)``), float64, on the CPU."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    out = []
+    for x, y in eval_windows(tokens, block_size):
+        logits, _, _ = model(x[None].to(device))
+        lp = F.log_softmax(logits[0].double(), dim=-1)
+        out.append(-lp.gather(1, y.to(device)[:, None]).squeeze(1).cpu())
+    model.train(was_training)
+    return torch.cat(out)
