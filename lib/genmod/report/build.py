@@ -413,6 +413,13 @@ class Part:
     wall: str = "—"
     stages: str = "—"
 
+    @property
+    def label(self) -> str:
+        """The title as listed: numbered unless it already says which part it is."""
+        return (
+            self.title if self.title.lower().startswith("part") else f"{self.number}. {self.title}"
+        )
+
 
 def _slug(text: str) -> str:
     slug = re.sub(r"[^\w]+", "-", text.lower(), flags=re.U).strip("-")
