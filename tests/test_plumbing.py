@@ -165,3 +165,12 @@ def test_results_record(tmp_path):
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["answers"] == {"U1": "text"} and data["train"]["final_loss"] == 0.5
     assert data["section"] == "diffusion_unconditional"
+
+
+def test_atomic_write_respects_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = io.atomic_write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
