@@ -44,9 +44,11 @@ lint: venv
 	$(PY) -m ruff check lib tests notebooks
 	$(PY) -m ruff format --check lib tests notebooks
 
+# As root (e.g. in a container) Jupyter refuses to start without --allow-root.
 lab: venv
 	$(PY) -m pip install --quiet -e '.[lab]'
-	$(VENV)/bin/jupyter lab --no-browser --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --no-browser --notebook-dir=notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf reports/smoke reports/default reports/full reports/bench.json cache
