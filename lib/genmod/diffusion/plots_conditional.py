@@ -120,8 +120,16 @@ def probes_on_data(
     return fig
 
 
-def heatmaps(grids: list[np.ndarray], extent, titles: list[str], partition: Partition, vmin, vmax):
-    """Exact log-likelihood heat maps (one per class), with the partition drawn."""
+def heatmaps(
+    grids: list[np.ndarray],
+    extent,
+    titles: list[str],
+    partition: Partition,
+    vmin,
+    vmax,
+    label: str = "exact log p(x | c) (nats)",
+):
+    """Log-likelihood heat maps side by side (NaN: blank), with the partition drawn."""
     n = len(grids)
     fig, axes = plt.subplots(1, n, figsize=(PAGE_WIDTH_IN, PAGE_WIDTH_IN / n + 0.6))
     im = None
@@ -134,7 +142,7 @@ def heatmaps(grids: list[np.ndarray], extent, titles: list[str], partition: Part
         ax.set_xticks([-2, 0, 2])
         ax.set_yticks([-2, 0, 2])
         ax.grid(False)
-    fig.colorbar(im, ax=axes, shrink=0.8, label="exact log p(x | c) (nats)")
+    fig.colorbar(im, ax=axes, shrink=0.8, label=label)
     return fig
 
 
