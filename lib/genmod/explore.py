@@ -639,6 +639,8 @@ class AttentionPlot:
         T = view.weights.shape[0]
         self.im.set_data(view.weights.numpy())
         self.im.set_extent((-0.5, T - 0.5, T - 0.5, -0.5))
+        self.ax.set_xlim(-0.5, T - 0.5)
+        self.ax.set_ylim(T - 0.5, -0.5)
         self.box.set_xy((-0.5, view.query - 0.5))
         self.box.set_width(T)
         labels = [_short(t) for t in view.all_tokens]
