@@ -60,9 +60,13 @@ def gpt():
 # ----------------------------------------------------------------------- sampler explorer
 @pytest.mark.parametrize(
     "sampler, steps, final, nfe",
-    [("ddim", 4, False, 4), ("euler_sigma", 4, True, 5), ("heun", 3, False, 6),
-     ("stochastic", 4, False, 4)],
-)  # fmt: skip
+    [
+        ("ddim", 4, False, 4),
+        ("euler_sigma", 4, True, 5),
+        ("heun", 3, False, 6),
+        ("stochastic", 4, False, 4),
+    ],
+)
 def test_sampler_view_counts_evaluations_and_records_paths(oracle, sampler, steps, final, nfe):
     v = E.sampler_view(oracle, sampler=sampler, steps=steps, final_denoise=final, n=50, seed=3)
     assert v.nfe == nfe and v.steps == steps
@@ -93,9 +97,15 @@ def test_sampler_view_metrics_follow_the_sampler(oracle):
     ev = E.truth_evaluator(400)
     one = E.sampler_view(oracle, steps=1, n=400, evaluate=ev)  # Euler factor 1 − 5 = −4
     good = E.sampler_view(
-        oracle, sampler="heun", grid="karras", prior="matched", final_denoise=True, steps=10,
-        n=400, evaluate=ev,
-    )  # fmt: skip
+        oracle,
+        sampler="heun",
+        grid="karras",
+        prior="matched",
+        final_denoise=True,
+        steps=10,
+        n=400,
+        evaluate=ev,
+    )
     assert one.metrics["inside_fraction"] < 0.5
     assert good.metrics["inside_fraction"] > 0.97
     assert abs(good.metrics["edge_band"] - 0.19) < 0.06
@@ -161,8 +171,9 @@ def test_probe_view_same_seed_same_numbers(cond_model):
 
 def test_probe_explorer_headless_updates_in_place(cond_model):
     x0, lab = C.FIVE_REGIONS.sample(100, torch.Generator().manual_seed(1))
-    ex = E.make_probe_explorer(cond_model, T=100, data=x0, data_labels=lab, n_draws=512,
-                               ode_steps=4)  # fmt: skip
+    ex = E.make_probe_explorer(
+        cond_model, T=100, data=x0, data_labels=lab, n_draws=512, ode_steps=4
+    )
     assert ex.error is None and ex.result.c == 0 and ex.result.in_region
     png0, html0 = bytes(ex.outputs["figure"].value), ex.outputs["summary"].value
     assert png0.startswith(PNG) and "Eq. 9" in html0 and "exact log p" in html0

@@ -133,9 +133,15 @@ def sampler_view(
         grid_t = S.time_grid(steps, grid, schedule)
         with torch.inference_mode():
             x = S.sample_stochastic(
-                counter, start.to(device), grid_t, schedule, float(lam), generator=g,
-                callback=record, final_denoise=final_denoise,
-            )  # fmt: skip
+                counter,
+                start.to(device),
+                grid_t,
+                schedule,
+                float(lam),
+                generator=g,
+                callback=record,
+                final_denoise=final_denoise,
+            )
         points, nfe = x.cpu(), counter.nfe
         label = f"{SAMPLERS[sampler]}, λ = {lam:g}, {GRIDS[grid]}, {PRIORS[prior]}" + (
             ", final x̂₀" if final_denoise else ""
@@ -173,15 +179,25 @@ class SamplerPlot:
         from genmod.report.style import draw_square
 
         self.fig, (a1, a2) = _figure(1, 2, (7.0, 3.3))
-        self.start = a1.scatter(np.zeros(0), np.zeros(0), s=3.0, color="0.8", lw=0,
-                                label="start (t = 1)")  # fmt: skip
+        self.start = a1.scatter(
+            np.zeros(0), np.zeros(0), s=3.0, color="0.8", lw=0, label="start (t = 1)"
+        )
         self.points = a1.scatter(np.zeros(0), np.zeros(0), s=4.0, color="C0", lw=0, label="sample")
         self.lines = LineCollection([], cmap="viridis", norm=Normalize(0.0, 1.0), lw=1.5)
         a2.add_collection(self.lines)
-        self.z = a2.scatter(np.zeros(0), np.zeros(0), marker="o", facecolor="none",
-                            edgecolor="k", s=30, label="start z (t = 1)", zorder=3)  # fmt: skip
-        self.end = a2.scatter(np.zeros(0), np.zeros(0), marker="x", color="red", s=30,
-                              label="end (t = 0)", zorder=3)  # fmt: skip
+        self.z = a2.scatter(
+            np.zeros(0),
+            np.zeros(0),
+            marker="o",
+            facecolor="none",
+            edgecolor="k",
+            s=30,
+            label="start z (t = 1)",
+            zorder=3,
+        )
+        self.end = a2.scatter(
+            np.zeros(0), np.zeros(0), marker="x", color="red", s=30, label="end (t = 0)", zorder=3
+        )
         for ax in (a1, a2):
             draw_square(ax)
             ax.set_xlim(-lim, lim)
@@ -238,8 +254,11 @@ def sampler_summary(view: SamplerView, floor: dict | None = None) -> str:
     rows.append(("energy distance to a true sample", ed))
     if "ks" in m:
         rows.append(
-            ("KS p-value vs U(−1, 1): x, y", f"{m['ks']['x']['pvalue']:.3f}, {m['ks']['y']['pvalue']:.3f}")
-        )  # fmt: skip
+            (
+                "KS p-value vs U(−1, 1): x, y",
+                f"{m['ks']['x']['pvalue']:.3f}, {m['ks']['y']['pvalue']:.3f}",
+            )
+        )
     return _table(rows)
 
 
@@ -274,23 +293,23 @@ def make_sampler_explorer(
             value="ddim",
             description="sampler",
             style=style,
-        ),  # fmt: skip
+        ),
         "grid": W.Dropdown(
             options=[(v, k) for k, v in GRIDS.items()],
             value="uniform",
             description="time grid",
             style=style,
-        ),  # fmt: skip
+        ),
         "prior": W.Dropdown(
             options=[(v, k) for k, v in PRIORS.items()],
             value="standard",
             description="prior at t = 1",
             style=style,
-        ),  # fmt: skip
+        ),
         "final_denoise": W.Checkbox(value=False, description="return x̂₀ at the end"),
         "steps": W.SelectionSlider(
             options=STEP_CHOICES, value=steps, description="steps", continuous_update=False
-        ),  # fmt: skip
+        ),
         "lam": W.FloatSlider(
             value=lam,
             min=0.0,
@@ -299,7 +318,7 @@ def make_sampler_explorer(
             description="λ",
             continuous_update=False,
             disabled=True,
-        ),  # fmt: skip
+        ),
         "seed": W.IntText(value=seed, description="seed"),
     }
 
@@ -311,16 +330,22 @@ def make_sampler_explorer(
     image, summary = W.Image(format="png"), W.HTML()
 
     def compute(**kw):
-        return sampler_view(model, n=n, n_traj=n_traj, schedule=schedule, evaluate=evaluate,
-                            device=device, **kw)  # fmt: skip
+        return sampler_view(
+            model, n=n, n_traj=n_traj, schedule=schedule, evaluate=evaluate, device=device, **kw
+        )
 
     plot = SamplerPlot()
 
     def render(view):
         return {"figure": plot(view), "summary": sampler_summary(view, floor)}
 
-    return Explorer(controls, compute, render, {"figure": image, "summary": summary},
-                    title="Sampler explorer (section 01)")  # fmt: skip
+    return Explorer(
+        controls,
+        compute,
+        render,
+        {"figure": image, "summary": summary},
+        title="Sampler explorer (section 01)",
+    )
 
 
 # ======================================================================= probe (section 02)
@@ -406,8 +431,15 @@ def probe_view(
     if exact:
         # one ODE solve serves both priors: the flow x → z = x(1) and ∫∇·v dt do not depend
         # on the prior, which only enters as log π(z)
-        r = exact_log_prob(model, pt.to(device), schedule, c=c, prior_mean=means[c],
-                           prior_std=stds[c], n_steps=ode_steps)  # fmt: skip
+        r = exact_log_prob(
+            model,
+            pt.to(device),
+            schedule,
+            c=c,
+            prior_mean=means[c],
+            prior_std=stds[c],
+            n_steps=ode_steps,
+        )
         std_prior = gaussian_log_prob(r.z.double())  # N(0, I)
         view.exact = float(r.log_prob[0])
         view.exact_standard = float(r.divergence_integral.double()[0] + std_prior[0])
@@ -420,8 +452,7 @@ class ProbePlot:
     colours), optional training data; each call moves the probe marker (in its class's
     colour) and returns the PNG."""
 
-    def __init__(self, partition, data=None, data_labels=None, lim: float = 2.2,
-                 class_names=None):  # fmt: skip
+    def __init__(self, partition, data=None, data_labels=None, lim: float = 2.2, class_names=None):
         from genmod.diffusion import plots_conditional as PC
 
         self.fig, (ax,) = _figure(1, 1, (4.6, 4.0))
@@ -442,8 +473,9 @@ class ProbePlot:
         span = max(self.lim, abs(view.x) + 0.3, abs(view.y) + 0.3)
         self.ax.set_xlim(-span, span)
         self.ax.set_ylim(-span, span)
-        self.ax.set_title(f"probe ({view.x:.2f}, {view.y:.2f}), class {view.c}: "
-                          f"{view.class_name}", fontsize=9)  # fmt: skip
+        self.ax.set_title(
+            f"probe ({view.x:.2f}, {view.y:.2f}), class {view.c}: {view.class_name}", fontsize=9
+        )
         return _png(self)
 
 
@@ -460,17 +492,29 @@ def probe_summary(view: ProbeView, names=None) -> str:
         )
     )
     rows = [
-        ("point, class", f"({view.x:.3f}, {view.y:.3f}), class {view.c}: {html.escape(view.class_name)}"),
+        (
+            "point, class",
+            f"({view.x:.3f}, {view.y:.3f}), class {view.c}: {html.escape(view.class_name)}",
+        ),
         ("where", where),
-        ("true log p(x | c)", "−∞ (outside the region)" if view.truth is None else f"{view.truth:.3f} = −log area"),
-        ("Eq. 9 bound −L_T", f"{view.log_prob_bound:.4g} ± {view.stderr:.2g} (T = {view.T}, {view.n_draws} draws)"),
+        (
+            "true log p(x | c)",
+            "−∞ (outside the region)" if view.truth is None else f"{view.truth:.3f} = −log area",
+        ),
+        (
+            "Eq. 9 bound −L_T",
+            f"{view.log_prob_bound:.4g} ± {view.stderr:.2g} (T = {view.T}, {view.n_draws} draws)",
+        ),
         ("−L_T + reconstruction − KL to the matched prior", f"{view.full_bound:.4g}"),
-    ]  # fmt: skip
+    ]
     if view.exact is not None:
         rows += [
-            ("exact log p (PF-ODE, matched prior)", f"{view.exact:.4g} ({view.ode_steps} RK4 steps)"),
+            (
+                "exact log p (PF-ODE, matched prior)",
+                f"{view.exact:.4g} ({view.ode_steps} RK4 steps)",
+            ),
             ("exact log p (PF-ODE, N(0, I) prior)", f"{view.exact_standard:.4g}"),
-        ]  # fmt: skip
+        ]
     return _table(rows)
 
 
@@ -510,8 +554,17 @@ def make_probe_explorer(
     image, summary = W.Image(format="png"), W.HTML()
 
     def compute(**kw):
-        return probe_view(model, partition=partition, schedule=schedule, T=T, n_draws=n_draws,
-                          ode_steps=ode_steps, class_names=names, device=device, **kw)  # fmt: skip
+        return probe_view(
+            model,
+            partition=partition,
+            schedule=schedule,
+            T=T,
+            n_draws=n_draws,
+            ode_steps=ode_steps,
+            class_names=names,
+            device=device,
+            **kw,
+        )
 
     plot = ProbePlot(partition, data, data_labels, class_names=names)
 
@@ -519,8 +572,14 @@ def make_probe_explorer(
         return {"figure": plot(view), "summary": probe_summary(view, names)}
 
     body = W.HBox([image, summary])
-    return Explorer(controls, compute, render, {"figure": image, "summary": summary}, body=body,
-                    title="Probability probe (section 02)")  # fmt: skip
+    return Explorer(
+        controls,
+        compute,
+        render,
+        {"figure": image, "summary": summary},
+        body=body,
+        title="Probability probe (section 02)",
+    )
 
 
 # ======================================================================= attention (section 03)
@@ -624,8 +683,9 @@ class AttentionPlot:
         # fixed margins: the token labels change with the prompt
         self.fig, (ax,) = _figure(1, 1, (5.6, 4.8), layout=None)
         self.fig.subplots_adjust(left=0.2, bottom=0.2, right=0.97, top=0.94)
-        self.im = ax.imshow(np.zeros((1, 1)), cmap="Reds", vmin=0.0, vmax=1.0,
-                            interpolation="nearest")  # fmt: skip
+        self.im = ax.imshow(
+            np.zeros((1, 1)), cmap="Reds", vmin=0.0, vmax=1.0, interpolation="nearest"
+        )
         self.box = Rectangle((-0.5, -0.5), 1, 1, fill=False, ec="C0", lw=1.5)
         ax.add_patch(self.box)
         ax.grid(False)
@@ -690,8 +750,9 @@ def attention_summary_html(view: AttentionView) -> str:
     return painted + top
 
 
-def make_attention_explorer(model, prompt: str = "Alice was beginning to get very tired of",
-                            k: int = 5) -> Explorer:  # fmt: skip
+def make_attention_explorer(
+    model, prompt: str = "Alice was beginning to get very tired of", k: int = 5
+) -> Explorer:
     """The attention explorer around a trained :class:`genmod.gpt.model.GPT`.
 
     Controls: prompt (applied on Enter / leaving the box), block, head (or the mean), query
@@ -710,16 +771,30 @@ def make_attention_explorer(model, prompt: str = "Alice was beginning to get ver
 
     n0 = len(forward(prompt).ids)
     controls = {
-        "prompt": W.Text(value=prompt, description="prompt", continuous_update=False,
-                         layout=W.Layout(width="60%")),  # fmt: skip
-        "block": W.Dropdown(options=list(range(cfg.n_layer)), value=cfg.n_layer - 1,
-                            description="block"),  # fmt: skip
-        "head": W.Dropdown(options=[("mean", "mean")] + [(str(h), h) for h in range(cfg.n_head)],
-                           value="mean", description="head"),  # fmt: skip
-        "query": W.IntSlider(value=n0 - 1, min=0, max=n0 - 1, description="query position",
-                             continuous_update=False, style={"description_width": "initial"}),
+        "prompt": W.Text(
+            value=prompt,
+            description="prompt",
+            continuous_update=False,
+            layout=W.Layout(width="60%"),
+        ),
+        "block": W.Dropdown(
+            options=list(range(cfg.n_layer)), value=cfg.n_layer - 1, description="block"
+        ),
+        "head": W.Dropdown(
+            options=[("mean", "mean")] + [(str(h), h) for h in range(cfg.n_head)],
+            value="mean",
+            description="head",
+        ),
+        "query": W.IntSlider(
+            value=n0 - 1,
+            min=0,
+            max=n0 - 1,
+            description="query position",
+            continuous_update=False,
+            style={"description_width": "initial"},
+        ),
         "k": W.IntSlider(value=k, min=1, max=20, description="top-k", continuous_update=False),
-    }  # fmt: skip
+    }
     painted, image = W.HTML(), W.Image(format="png")
 
     def compute(prompt, block, head, query, k):
