@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from genmod.paths import NOTEBOOKS_DIR
 
 NOTEBOOKS = sorted(Path(NOTEBOOKS_DIR).glob("*.ipynb"))

@@ -7,7 +7,6 @@ import os
 import numpy as np
 import pytest
 import torch
-
 from genmod import cache, io, params, runtime
 from genmod.report.record import Results
 
@@ -106,9 +105,9 @@ def test_resolve_device():
 
 def test_seed_everything_reproducible():
     runtime.seed_everything(3)
-    a = (torch.randn(3), np.random.rand(3))
+    a = (torch.randn(3), np.random.rand(3))  # noqa: NPY002
     runtime.seed_everything(3)
-    b = (torch.randn(3), np.random.rand(3))
+    b = (torch.randn(3), np.random.rand(3))  # noqa: NPY002
     assert torch.equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     runtime.seed_everything(4)
     assert not torch.equal(a[0], torch.randn(3))

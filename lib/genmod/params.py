@@ -35,9 +35,7 @@ def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = Non
     return value
 
 
-def check_float(
-    name: str, value: Any, lo: float | None = None, hi: float | None = None
-) -> float:
+def check_float(name: str, value: Any, lo: float | None = None, hi: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{name}={value!r}: expected a finite number{_range(lo, hi)}")
     value = float(value)

@@ -67,7 +67,7 @@ def resolve_device(device: str = "auto") -> torch.device:
 def seed_everything(seed: int) -> None:
     """Seed Python, numpy and torch (all devices)."""
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 - seeds the legacy global RNG on purpose
     torch.manual_seed(seed)
 
 
