@@ -11,6 +11,8 @@ TORCH       ?= torch==2.13.0
 DEVICE  ?= auto
 PROFILE ?= default
 SEED    ?= 0
+# Extra arguments for `python -m genmod.report`, e.g. ARGS="-p epochs=500 --retrain"
+ARGS    ?=
 ALICE   := data/alice_in_wonderland.txt
 
 .DEFAULT_GOAL := report
@@ -32,13 +34,13 @@ $(ALICE): | $(VENV)/.installed
 data: $(ALICE)
 
 report: venv data
-	$(PY) -m genmod.report --device $(DEVICE) --profile $(PROFILE) --seed $(SEED)
+	$(PY) -m genmod.report --device $(DEVICE) --profile $(PROFILE) --seed $(SEED) $(ARGS)
 
 test: venv data
 	$(PY) -m pytest
 
 bench: venv data
-	$(PY) -m genmod.bench
+	$(PY) -m genmod.bench $(ARGS)
 
 lint: venv
 	$(PY) -m ruff check lib tests notebooks
