@@ -6,7 +6,10 @@ cross-entropy between the prediction at each position ``i`` and token ``i`` of t
 
     L(X) = −1/n Σ_{i=0}^{n−1} log softmax(f(X)_i)_{t_i}
 
-minimised with Adam over ``X`` only (every model weight frozen). The greedy decoding is
+minimised with Adam over ``X`` only (every model weight frozen). Cross-entropy rewards
+lowering *all* competing logits, so at a position where the target is only narrowly the best
+reachable token its minimum can leave another token on top; an optional hinge on the best
+competitor, ``max(0, max_{v≠t_i} z_v − z_{t_i} + m)``, targets the argmax itself. The greedy decoding is
 ``argmax_v f(X)_i`` at each position; success means it equals the target at every position.
 
 Choices (recorded in :class:`InversionResult`): the initialisation — ``"shifted"`` starts from
@@ -34,6 +37,7 @@ class InversionConfig:
     lr: float = 0.05
     init: str = "shifted"  # shifted | random | mean
     max_norm: float | None = None
+    margin: float = 1.0  # > 0 adds a hinge on the best competitor (see module docstring)
     seed: int = 0
     stop_on_success: bool = True
     record_every: int = 1  # keep the decoded text every k steps (and at every change)
@@ -77,6 +81,14 @@ def _init(model: GPT, ids: list[int], cfg: InversionConfig) -> torch.Tensor:
     if cfg.init == "mean":
         return wte.mean(0, keepdim=True).repeat(n, 1).clone()
     raise ValueError(f"init={cfg.init!r}: accepted: shifted | random | mean")
+
+
+def margin_loss(logits: torch.Tensor, target: torch.Tensor, margin: float) -> torch.Tensor:
+    """``1/n Σ_i max(0, max_{v≠t_i} z_{i,v} − z_{i,t_i} + margin)``: zero once every position
+    decodes right with a logit gap of at least ``margin``."""
+    zt = logits.gather(1, target[:, None]).squeeze(1)
+    other = logits.scatter(1, target[:, None], float("-inf")).max(-1).values
+    return F.relu(other - zt + margin).mean()
 
 
 @torch.no_grad()
@@ -126,6 +138,8 @@ def invert(model: GPT, sentence: str, cfg: InversionConfig | None = None) -> Inv
         for step in range(cfg.steps + 1):
             logits, _, _ = model(inputs_embeds=inp[None])
             loss = F.cross_entropy(logits[0], target)
+            if cfg.margin > 0:
+                loss = loss + margin_loss(logits[0], target, cfg.margin)
             pred = logits[0].argmax(-1)
             correct = int((pred == target).sum())
             text = decode(pred.tolist())
