@@ -134,8 +134,12 @@ class _ChunkedHeadLoss(torch.autograd.Function):
     Forward, per chunk of ``c`` rows: ``z = h_c Wᵀ``, ``lse = logsumexp(z)``,
     ``loss_c = Σ (lse - z[target])``, and, since the loss is a scalar, its gradients at
     once: ``G = (softmax(z) - onehot(target)) / N``, ``∂h_c = G W``, ``∂W += Gᵀ h_c``.
-    Backward only scales the stored gradients by the incoming scalar. No ``N × V`` tensor
-    is ever held; each chunk's ``c × V`` block is reused in place.
+    Backward only scales the stored gradients by the incoming scalar. Only one ``c × V``
+    buffer exists at a time, reused in place for the logits, the softmax and its gradient
+    (the plain path keeps logits, log-softmax and their gradients: several ``N × V`` tensors).
+    Measured on 2 CPU cores (12×64 batch, busy machine): one chunk of 1024 rows was the
+    fastest with 2 threads (≈ 1.1× the plain path), 64-row chunks the fastest with 1 thread
+    (≈ 1.3×); hence the default of 1024 rows.
     """
 
     @staticmethod
@@ -223,7 +227,7 @@ class GPT(nn.Module):
         for pn, p in self.named_parameters():
             if pn.endswith("c_proj.weight"):
                 nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
-        self.loss_chunk = 128  # rows per chunk of the fast head+loss; 0 = plain path
+        self.loss_chunk = 1024  # rows per chunk of the fast head+loss; 0 = plain path
 
     @staticmethod
     def _init_weights(module):

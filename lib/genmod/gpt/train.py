@@ -49,7 +49,7 @@ class TrainConfig:
     train_eval_tokens: int = 4096  # size of the fixed training sample scored at each eval
     val_fraction: float = 0.1
     seed: int = 0
-    loss_chunk: int = 64  # rows per chunk of the fast head+loss (0 = plain path)
+    loss_chunk: int = 1024  # rows per chunk of the fast head+loss (0 = plain path)
 
     def model_config(self) -> GPTConfig:
         return GPTConfig(
