@@ -139,3 +139,15 @@ def test_output_reachable_for_a_token_the_model_predicts():
     tok = int(logits[0, -1].argmax())
     ok, margin = output_reachable(model, tok, steps=200)
     assert ok and margin > 0
+
+
+def test_early_stopping_after_patience_evaluations():
+    from genmod.gpt.train import TrainConfig, train
+
+    cfg = TrainConfig(
+        n_layer=1, n_head=1, n_embd=16, block_size=16, batch_size=2, max_iters=50,
+        lr=0.0, min_lr=0.0, warmup_iters=1, eval_interval=5, train_eval_tokens=64, patience=2,
+    )  # fmt: skip
+    p = train(make_splits(TEST_TEXT), cfg, progress=False)
+    # with lr = 0 nothing improves on step 0: stop after two more evaluations
+    assert p["best_step"] == 0 and p["steps_done"] == 10

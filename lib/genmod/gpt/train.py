@@ -5,7 +5,8 @@ training loss of every step, and at every ``eval_interval`` steps the full valid
 (:func:`evaluate`: mean cross-entropy over every token of the held-out split, consecutive
 non-overlapping ``block_size`` windows) and the same metric on a fixed sample of training
 windows (eval mode, so both curves are measured alike). The checkpoint with the lowest
-validation loss is kept (early stopping by selection). :func:`train_or_load` caches the
+validation loss is kept, and training stops once ``patience`` evaluations have passed
+without a new best (early stopping). :func:`train_or_load` caches the
 result with :func:`genmod.cache.load_or_train`, keyed by the configuration and the text's
 sha256.
 """
@@ -46,6 +47,7 @@ class TrainConfig:
     label_smoothing: float = 0.0  # training loss only; evaluation is plain cross-entropy
     # evaluation / data
     eval_interval: int = 25
+    patience: int = 0  # stop after this many evaluations without a new best (0 = never)
     train_eval_tokens: int = 4096  # size of the fixed training sample scored at each eval
     val_fraction: float = 0.1
     seed: int = 0
@@ -224,6 +226,13 @@ def train(
                 )
         if out_of_time:
             break
+        if (
+            cfg.patience > 0
+            and hist.eval_step
+            and hist.eval_step[-1] == steps_done
+            and len(hist.eval_step) - 1 - hist.eval_step.index(best["step"]) >= cfg.patience
+        ):
+            break  # early stopping: the kept checkpoint is `patience` evaluations old
     wall = time.perf_counter() - t_wall
     cpu = time.process_time() - cpu0
     tokens = steps_done * cfg.batch_size * cfg.block_size
