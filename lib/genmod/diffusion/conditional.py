@@ -83,7 +83,7 @@ DEFAULT_PROBES = [
 
 PROFILES: dict[str, dict[str, Any]] = {
     "smoke": {"n_points": 1000, "epochs": 150, "T": 100, "probe_points": DEFAULT_PROBES},
-    "default": {"n_points": 2000, "epochs": 8000, "T": 1000, "probe_points": DEFAULT_PROBES},
+    "default": {"n_points": 2000, "epochs": 5500, "T": 1000, "probe_points": DEFAULT_PROBES},
     "full": {"n_points": 3000, "epochs": 16000, "T": 1000, "probe_points": DEFAULT_PROBES},
 }
 
