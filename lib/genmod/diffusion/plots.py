@@ -20,13 +20,7 @@ def scatter_points(ax, pts, title=None, lim=1.6, s=2.0, color="C0", square=True,
     ax.scatter(p[:, 0], p[:, 1], s=s, color=color, linewidths=0, **kw)
     if square:
         draw_square(ax)
-    ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
-    ax.set_aspect("equal")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    if title:
-        ax.set_title(title)
+    _square_axes(ax, lim, title)
     return ax
 
 
@@ -126,13 +120,7 @@ def overlay_runs(ax, runs, title=None, lim=1.6, s=4):
     for k in range(len(r)):
         ax.scatter(r[k, :, 0], r[k, :, 1], s=s, alpha=0.6, linewidths=0, label=f"run {k + 1}")
     draw_square(ax)
-    ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
-    ax.set_aspect("equal")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    if title:
-        ax.set_title(title)
+    _square_axes(ax, lim, title)
 
 
 def plot_trajectories(ax, ts, xs, lim=None, cbar=True):
@@ -215,3 +203,14 @@ def plot_sigma_curves(ax_t, ax_i, schedule, grids: dict):
     plot_sigma_grids(ax_i, grids)
     ax_i.set_xlabel("step i / T")
     ax_i.get_legend().remove()
+
+
+def _square_axes(ax, lim, title=None):
+    """Equal-aspect axes over [−lim, lim]², labelled x and y, with an optional title."""
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    if title:
+        ax.set_title(title)
