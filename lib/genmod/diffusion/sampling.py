@@ -99,6 +99,19 @@ def _finish(eps_model, x, t_end, schedule, c, final_denoise):
     return denoised(eps_model, x, float(t_end), schedule, c)
 
 
+def _integrate(step, eps_model, z, ts, schedule, c, callback, final_denoise) -> torch.Tensor:
+    """The loop every sampler shares: ``x_next, x̂_0 = step(i, t, t_next, x)`` over the grid,
+    ``callback`` after each step, then the optional final denoising."""
+    x = z
+    for i in range(len(ts) - 1):
+        t, t_next = float(ts[i]), float(ts[i + 1])
+        x_next, x0 = step(i, t, t_next, x)
+        if callback is not None:
+            callback(dict(i=i, t=t, t_next=t_next, x=x, x_next=x_next, denoised=x0))
+        x = x_next
+    return _finish(eps_model, x, ts[-1], schedule, c, final_denoise)
+
+
 def sample_ddim(
     eps_model: EpsModel,
     z: torch.Tensor,
@@ -112,17 +125,14 @@ def sample_ddim(
 
     With s = −ε̂/σ the step is z ← z + σ̇(t)·ε̂·dt. NFE = T (+1 with ``final_denoise``).
     """
-    x = z
-    for i in range(len(ts) - 1):
-        t, t_next = float(ts[i]), float(ts[i + 1])
+
+    def step(i, t, t_next, x):
         eps = eps_model(x, _t(t, x), c)
         sig = _sigma(schedule, t, x)
         sdot = schedule.sigma_dot(torch.tensor(t, dtype=torch.float64)).to(x.dtype)
-        x_next = x + sdot * eps * (t_next - t)
-        if callback is not None:
-            callback(dict(i=i, t=t, t_next=t_next, x=x, x_next=x_next, denoised=x - sig * eps))
-        x = x_next
-    return _finish(eps_model, x, ts[-1], schedule, c, final_denoise)
+        return x + sdot * eps * (t_next - t), x - sig * eps
+
+    return _integrate(step, eps_model, z, ts, schedule, c, callback, final_denoise)
 
 
 def sample_stochastic(
@@ -145,9 +155,8 @@ def sample_stochastic(
     T = len(ts) - 1
     if noises is not None and noises.shape[0] != T:
         raise ValueError(f"noises: expected shape ({T}, N, 2), got {tuple(noises.shape)}")
-    x = z
-    for i in range(T):
-        t, t_next = float(ts[i]), float(ts[i + 1])
+
+    def step(i, t, t_next, x):
         dt = t_next - t
         eps = eps_model(x, _t(t, x), c)
         tt = torch.tensor(t, dtype=torch.float64)
@@ -161,10 +170,9 @@ def sample_stochastic(
             else:
                 xi = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
             x_next = x_next + lam * g * math.sqrt(abs(dt)) * xi
-        if callback is not None:
-            callback(dict(i=i, t=t, t_next=t_next, x=x, x_next=x_next, denoised=x - sig * eps))
-        x = x_next
-    return _finish(eps_model, x, ts[-1], schedule, c, final_denoise)
+        return x_next, x - sig * eps
+
+    return _integrate(step, eps_model, z, ts, schedule, c, callback, final_denoise)
 
 
 def sample_euler_sigma(
@@ -180,16 +188,13 @@ def sample_euler_sigma(
 
     NFE = T (+1 with ``final_denoise``).
     """
-    x = z
-    for i in range(len(ts) - 1):
-        t, t_next = float(ts[i]), float(ts[i + 1])
+
+    def step(i, t, t_next, x):
         s, s_next = _sigma(schedule, t, x), _sigma(schedule, t_next, x)
         eps = eps_model(x, _t(t, x), c)
-        x_next = x + (s_next - s) * eps
-        if callback is not None:
-            callback(dict(i=i, t=t, t_next=t_next, x=x, x_next=x_next, denoised=x - s * eps))
-        x = x_next
-    return _finish(eps_model, x, ts[-1], schedule, c, final_denoise)
+        return x + (s_next - s) * eps, x - s * eps
+
+    return _integrate(step, eps_model, z, ts, schedule, c, callback, final_denoise)
 
 
 def sample_heun(
@@ -208,18 +213,15 @@ def sample_heun(
 
     Second order; NFE = 2T (+1 with ``final_denoise``).
     """
-    x = z
-    for i in range(len(ts) - 1):
-        t, t_next = float(ts[i]), float(ts[i + 1])
+
+    def step(i, t, t_next, x):
         s, s_next = _sigma(schedule, t, x), _sigma(schedule, t_next, x)
         d = eps_model(x, _t(t, x), c)
         x_pred = x + (s_next - s) * d
         d2 = eps_model(x_pred, _t(t_next, x), c)
-        x_next = x + (s_next - s) * 0.5 * (d + d2)
-        if callback is not None:
-            callback(dict(i=i, t=t, t_next=t_next, x=x, x_next=x_next, denoised=x - s * d))
-        x = x_next
-    return _finish(eps_model, x, ts[-1], schedule, c, final_denoise)
+        return x + (s_next - s) * 0.5 * (d + d2), x - s * d
+
+    return _integrate(step, eps_model, z, ts, schedule, c, callback, final_denoise)
 
 
 def prior_noise(
