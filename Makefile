@@ -47,8 +47,12 @@ lint: venv
 	$(PY) -m ruff format --check lib tests notebooks
 
 # As root (e.g. in a container) Jupyter refuses to start without --allow-root.
-lab: venv
+# JupyterLab is installed once (stamp), not at every `make lab`.
+$(VENV)/.lab-installed: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[lab]'
+	touch $@
+
+lab: $(VENV)/.lab-installed
 	$(VENV)/bin/jupyter lab --no-browser --notebook-dir=notebooks \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
