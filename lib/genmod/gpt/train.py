@@ -13,6 +13,7 @@ sha256.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -45,6 +46,7 @@ class TrainConfig:
     beta2: float = 0.95
     grad_clip: float = 1.0
     label_smoothing: float = 0.0  # training loss only; evaluation is plain cross-entropy
+    ema_decay: float = 0.0  # > 0: evaluate and keep an exponential moving average of weights
     # evaluation / data
     eval_interval: int = 25
     patience: int = 0  # stop after this many evaluations without a new best (0 = never)
@@ -79,32 +81,13 @@ def lr_at(it: int, cfg: TrainConfig) -> float:
     return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1.0 + math.cos(math.pi * ratio))
 
 
-@torch.no_grad()
 def evaluate(model: GPT, tokens: torch.Tensor, block_size: int, batch_windows: int = 32) -> float:
     """Mean cross-entropy (nats/token) over every target of ``tokens``, scored in
     consecutive non-overlapping windows of ``block_size`` tokens: deterministic and complete.
 
     ``loss = −1/N Σ_{i=1}^{N} log p(t_i | t_{⌊(i−1)/B⌋·B}, …, t_{i−1})``, N = len(tokens) − 1.
     """
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    windows = eval_windows(tokens, block_size)
-    full = [w for w in windows if len(w[0]) == block_size]
-    rest = [w for w in windows if len(w[0]) != block_size]
-    total, count = 0.0, 0
-    for s in range(0, len(full), batch_windows):
-        xs = torch.stack([w[0] for w in full[s : s + batch_windows]]).to(device)
-        ys = torch.stack([w[1] for w in full[s : s + batch_windows]]).to(device)
-        h, _ = model.hidden(xs)
-        total += _sum_ce(model, h, ys)
-        count += ys.numel()
-    for x, y in rest:
-        h, _ = model.hidden(x[None].to(device))
-        total += _sum_ce(model, h, y[None].to(device))
-        count += y.numel()
-    model.train(was_training)
-    return total / count
+    return evaluate_windows(model, eval_windows(tokens, block_size), batch_windows)
 
 
 def _sum_ce(model: GPT, h: torch.Tensor, y: torch.Tensor, chunk: int = 256) -> float:
@@ -127,16 +110,22 @@ def fixed_train_sample(tokens: torch.Tensor, n_tokens: int, block_size: int, see
 
 @torch.no_grad()
 def evaluate_windows(model: GPT, windows, batch_windows: int = 32) -> float:
+    """Mean cross-entropy over the targets of ``(inputs, targets)`` windows, in eval mode;
+    windows of equal length are scored ``batch_windows`` at a time."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
+    by_length: dict[int, list] = {}
+    for w in windows:
+        by_length.setdefault(len(w[0]), []).append(w)
     total, count = 0.0, 0
-    for s in range(0, len(windows), batch_windows):
-        xs = torch.stack([w[0] for w in windows[s : s + batch_windows]]).to(device)
-        ys = torch.stack([w[1] for w in windows[s : s + batch_windows]]).to(device)
-        h, _ = model.hidden(xs)
-        total += _sum_ce(model, h, ys)
-        count += ys.numel()
+    for group in by_length.values():
+        for s in range(0, len(group), batch_windows):
+            xs = torch.stack([w[0] for w in group[s : s + batch_windows]]).to(device)
+            ys = torch.stack([w[1] for w in group[s : s + batch_windows]]).to(device)
+            h, _ = model.hidden(xs)
+            total += _sum_ce(model, h, ys)
+            count += ys.numel()
     model.train(was_training)
     return total / count
 
@@ -172,10 +161,15 @@ def train(
     train_sample = fixed_train_sample(train_tokens, cfg.train_eval_tokens, cfg.block_size, cfg.seed)
     hist = History()
     best = {"val": float("inf"), "step": -1, "state": None}
+    # The evaluated (and kept) model: the trained one, or the moving average of its weights
+    # θ̄ ← d·θ̄ + (1 − d)·θ after each step, with d = min(ema_decay, (1 + k)/(10 + k)).
+    scored = copy.deepcopy(model) if cfg.ema_decay > 0 else model
+    ema_params = list(scored.parameters())
+    live_params = list(model.parameters())
 
     def do_eval(step: int, elapsed: float):
-        v = evaluate(model, val_tokens, cfg.block_size)
-        t = evaluate_windows(model, train_sample)
+        v = evaluate(scored, val_tokens, cfg.block_size)
+        t = evaluate_windows(scored, train_sample)
         hist.eval_step.append(step)
         hist.eval_time.append(elapsed)
         hist.val.append(v)
@@ -184,7 +178,7 @@ def train(
             best.update(
                 val=v,
                 step=step,
-                state={k: x.detach().cpu().clone() for k, x in model.state_dict().items()},
+                state={k: x.detach().cpu().clone() for k, x in scored.state_dict().items()},
             )
         return v, t
 
@@ -207,6 +201,10 @@ def train(
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
+        if scored is not model:
+            with torch.no_grad():
+                d = min(cfg.ema_decay, (1 + it) / (10 + it))
+                torch._foreach_lerp_(ema_params, live_params, 1.0 - d)
         lv = loss.item()
         train_seconds += time.perf_counter() - t0
         steps_done = it + 1
