@@ -44,6 +44,7 @@ class Settings:
     eval_interval: int
     beta2: float = 0.99
     label_smoothing: float = 0.0
+    ema_decay: float = 0.0  # > 0: evaluate and keep a moving average of the weights
     patience: int = 0  # early stopping after this many evaluations without a new best
     inversion_steps: int = 300
     inversion_lr: float = 0.1
@@ -167,6 +168,7 @@ def train_config(params: dict) -> TrainConfig:
         weight_decay=s.weight_decay,
         beta2=s.beta2,
         label_smoothing=s.label_smoothing,
+        ema_decay=s.ema_decay,
         patience=s.patience,
         eval_interval=min(s.eval_interval, params["max_iters"]),
         train_eval_tokens=s.train_eval_tokens,
