@@ -22,9 +22,12 @@ DEFAULT_PROMPT = "Alice was beginning to get very tired of"
 
 PROFILES: dict[str, dict] = {
     "smoke": dict(block_size=32, n_layer=2, n_head=2, n_embd=32, max_iters=30),
-    # An 800-step cosine keeps the learning rate high while the model still generalises; the
-    # best validation loss came near step 400 and early stopping ends the run soon after.
-    "default": dict(block_size=64, n_layer=4, n_head=4, n_embd=128, max_iters=800),
+    # nanoGPT's CPU depth (4 layers) at twice its width: on the book's validation split
+    # (seed 0, label smoothing 0.05, EMA 0.995) width 96 scored 4.91, 128 4.83, 192 4.83,
+    # 256 4.79. A 1000-step cosine keeps the learning rate high while the model still
+    # generalises; the best validation loss comes near step 350 and early stopping (3
+    # evaluations without a new best) ends the run at ≈ 425 steps, ≈ 7.5 minutes on 2 cores.
+    "default": dict(block_size=64, n_layer=4, n_head=8, n_embd=256, max_iters=1000),
     # GPT-2 small's shape (124M parameters) for a GPU; the book still has ~38k tokens, so
     # keeping the best checkpoint by validation loss matters even more.
     "full": dict(block_size=64, n_layer=12, n_head=12, n_embd=768, max_iters=1500),
@@ -71,9 +74,12 @@ SETTINGS: dict[str, Settings] = {
         reach_steps=40,
         train_eval_tokens=1024,
     ),
-    # Label smoothing 0.1 keeps probability mass on the ~46k token ids the training text
-    # never shows: 6.7 % of the held-out tokens are such ids, and plain cross-entropy
-    # drives their probability towards 0 (the validation loss rises as training goes on).
+    # Label smoothing keeps probability mass on the ~46k token ids the training text never
+    # shows: 6.7 % of the held-out tokens are such ids, and plain cross-entropy drives their
+    # probability towards 0 (the validation loss rises as training goes on). Measured (4×4×128,
+    # EMA 0.995, best validation loss): ε = 0.02 → 4.857, 0.05 → 4.832, 0.1 → 4.852.
+    # The moving average of the weights (EMA) smooths the noise of the high learning rate at
+    # which validation is best: 4.891 without, 4.858 with decay 0.99 (ε = 0.1, 128 wide).
     "default": Settings(
         batch_size=12,
         lr=1e-3,
@@ -83,8 +89,10 @@ SETTINGS: dict[str, Settings] = {
         weight_decay=0.1,
         eval_interval=25,
         beta2=0.99,
-        label_smoothing=0.1,
-        patience=4,
+        label_smoothing=0.05,
+        ema_decay=0.995,
+        patience=3,
+        train_eval_tokens=2048,  # the 256-wide model: each evaluation costs ≈ 4 s
     ),
     "full": Settings(
         batch_size=32,
