@@ -18,7 +18,7 @@ NANOGPT_CPU = GPTConfig(n_layer=4, n_head=4, n_embd=128, block_size=64, dropout=
 NANOGPT_CPU_BATCH = 12
 
 
-def gemm_gflops(n: int = 2048, repeats: int = 5, device: str | torch.device = "cpu") -> float:
+def gemm_gflops(n: int = 2048, repeats: int = 10, device: str | torch.device = "cpu") -> float:
     """Best fp32 ``n × n`` matmul throughput in GFLOP/s (2n³ FLOPs per product)."""
     device = torch.device(device)
     a = torch.randn(n, n, device=device)
