@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from genmod import cache, io, params, runtime
-from genmod.report.record import Results
 
 
 def test_atomic_write_json_roundtrip_and_no_temp_left(tmp_path):
@@ -154,16 +153,6 @@ def test_check_helpers():
         params.check_list("T_values", [1, 0], lambda n, v: params.check_int(n, v, 1))
     with pytest.raises(ValueError, match="T_values="):
         params.check_list("T_values", "12", lambda n, v: v)
-
-
-def test_results_record(tmp_path):
-    r = Results("diffusion_unconditional", {"seed": 0})
-    r.answer("U1", "text", display=False)
-    r["train"] = {"final_loss": np.float64(0.5)}
-    r.write(tmp_path / "results.json")
-    data = json.loads((tmp_path / "results.json").read_text())
-    assert data["answers"] == {"U1": "text"} and data["train"]["final_loss"] == 0.5
-    assert data["section"] == "diffusion_unconditional"
 
 
 def test_atomic_write_respects_umask(tmp_path):

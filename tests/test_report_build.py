@@ -68,7 +68,7 @@ def fake_notebook(part: str, qids: list[str], *, fail: bool = False):
         new_code_cell(
             f"# {CODE_ONLY}\nimport sys, time, warnings\nimport numpy as np\n"
             "import matplotlib.pyplot as plt\nfrom IPython.display import HTML, Markdown, display\n"
-            "from genmod.report.style import setup_notebook\nsetup_notebook()\n"
+            "from genmod.style import setup_notebook\nsetup_notebook()\n"
             "t_start = time.perf_counter()"
         ),
     ]

@@ -176,7 +176,7 @@ class SamplerPlot:
         from matplotlib.collections import LineCollection
         from matplotlib.colors import Normalize
 
-        from genmod.report.style import draw_square
+        from genmod.style import draw_square
 
         self.fig, (a1, a2) = _figure(1, 2, (7.0, 3.3))
         self.start = a1.scatter(

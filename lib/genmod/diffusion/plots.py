@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from genmod.report.style import draw_square
+from genmod.style import draw_square
 
 
 def _np(a):

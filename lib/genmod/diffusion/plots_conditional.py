@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from genmod.diffusion.data import Partition
-from genmod.report.style import PAGE_WIDTH_IN, draw_rect, draw_square
+from genmod.style import PAGE_WIDTH_IN, draw_rect, draw_square
 
 
 def class_colors(n: int) -> list:

@@ -1,3 +1,1 @@
-"""Report plumbing: figure style, results recording, and the HTML/PDF build."""
-
-from genmod.report.record import Results, answer  # noqa: F401
+"""The report: execute the section notebooks, clean them, render one HTML and one PDF."""

@@ -1,0 +1,126 @@
+"""What every section notebook shares: one setup, one way to record, answer and finish.
+
+A notebook's first code cell is ::
+
+    from genmod.sections import common
+    from genmod.sections.diffusion_unconditional import answers, config, workflow
+
+    run = common.start(config, answers, globals())
+
+which reads the notebook's parameters (the names in ``config.PARAMETERS``) from the
+namespace papermill filled, resolves and validates them (one-line ``ValueError`` before any
+work), resolves the device, sets the CPU threads, seeds every generator, applies the figure
+style and opens the results record. The cells then call the workflow, store its records with
+:meth:`Run.record`, show each answer with :meth:`Run.answer` (rendered by the section's answer
+function from the record, never typed in a cell) and end with :meth:`Run.finish`, which writes
+``results.json`` atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import torch
+
+from genmod.io import atomic_write_json, to_jsonable
+from genmod.paths import resolve_path
+from genmod.runtime import StageTimer, resolve_device, run_metadata, seed_everything
+from genmod.sections.markdown import table
+from genmod.style import setup_notebook
+
+Answer = Callable[[dict], str]
+
+
+class Results(dict):
+    """The record of one section run: ``section``, ``params``, ``runtime``, ``answers`` and
+    one key per measured record. Everything in it is plain JSON (numbers, strings, lists)."""
+
+    def __init__(self, section: str, params: dict, runtime: dict | None = None):
+        super().__init__(section=section, params=dict(params), runtime=dict(runtime or {}))
+        self["answers"] = {}
+
+    def write(self, path: str | os.PathLike) -> Path:
+        return atomic_write_json(resolve_path(path), self)
+
+
+def show(markdown: str) -> None:
+    """Display Markdown in the notebook (print it outside IPython)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(Markdown(markdown))
+    else:
+        print(markdown)
+
+
+@dataclass
+class Run:
+    """One execution of a section notebook."""
+
+    params: dict
+    settings: Any
+    device: torch.device
+    results: Results
+    answers: Mapping[str, Answer]
+    timer: StageTimer = field(default_factory=StageTimer)
+
+    def stage(self, name: str):
+        """``with run.stage("train"): ...`` adds the block's wall-clock seconds to ``name``."""
+        return self.timer(name)
+
+    def record(self, key: str, value: Any) -> Any:
+        """Store ``value`` (made plain JSON) under ``key`` of the results; return the stored copy."""
+        self.results[key] = to_jsonable(value)
+        return self.results[key]
+
+    def answer(self, qid: str) -> None:
+        """Render question ``qid``'s answer from the results recorded so far, record it and
+        show it."""
+        text = self.answers[qid](self.results)
+        self.results["answers"][qid] = text
+        show(text)
+
+    def finish(self) -> Path:
+        """Record the stage timings, show them, and write ``results.json`` (atomically)."""
+        seconds = dict(self.timer.seconds)
+        self.results["runtime"]["seconds"] = seconds
+        self.results["runtime"]["total_seconds"] = self.timer.total
+        show(
+            table(
+                ["stage", "seconds"],
+                [[k, f"{v:.1f}"] for k, v in seconds.items()] + [["total", f"{self.timer.total:.1f}"]],
+            )
+        )
+        path = self.results.write(self.params["results_path"])
+        print("results written to", path)
+        return path
+
+
+def start(config: ModuleType, answers: ModuleType | Mapping[str, Answer], namespace: Mapping) -> Run:
+    """Set up a run of the section described by ``config`` (its ``SECTION``, ``PARAMETERS``,
+    ``resolve_params`` and ``settings``), with the notebook's parameters read from
+    ``namespace`` (the notebook's ``globals()``)."""
+    missing = [k for k in config.PARAMETERS if k not in namespace]
+    if missing:
+        raise ValueError(f"parameters {', '.join(missing)}: not defined in the notebook")
+    params = config.resolve_params({k: namespace[k] for k in config.PARAMETERS})
+    device = resolve_device(params["device"])
+    settings = config.settings(params["profile"])
+    threads = getattr(settings, "cpu_threads", None)
+    if device.type == "cpu" and threads:
+        torch.set_num_threads(threads)
+    setup_notebook()
+    seed_everything(params["seed"])
+    results = Results(config.SECTION, params, runtime=run_metadata(device))
+    if hasattr(settings, "to_json"):
+        results["settings"] = to_jsonable(settings.to_json())
+    table_ = answers.ANSWERS if isinstance(answers, ModuleType) else answers
+    return Run(params=params, settings=settings, device=device, results=results, answers=table_)

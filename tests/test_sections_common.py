@@ -1,0 +1,68 @@
+"""The shared section run: setup, records as plain JSON, answers rendered from records."""
+
+import json
+import types
+
+import numpy as np
+import pytest
+import torch
+from genmod import params as P
+from genmod.sections import common
+
+
+def _config():
+    cfg = types.ModuleType("fake_config")
+    cfg.SECTION = "fake"
+    cfg.PARAMETERS = ("device", "seed", "profile", "results_path", "epochs")
+    profiles = {p: {"epochs": 3} for p in P.PROFILES}
+    cfg.resolve_params = lambda given: P.resolve(
+        given,
+        profiles,
+        {"epochs": lambda n, v: P.check_int(n, v, 1), "results_path": P.check_str},
+    )
+    cfg.settings = lambda profile: types.SimpleNamespace(cpu_threads=None, to_json=lambda: {"k": 1})
+    return cfg
+
+
+def _ns(tmp_path, **over):
+    ns = dict(device="cpu", seed=3, profile="smoke", results_path=str(tmp_path / "r.json"), epochs=None)
+    ns.update(over)
+    return ns
+
+
+def test_start_record_answer_finish(tmp_path, capsys):
+    answers = {"Q1": lambda rec: f"loss {rec['train']['loss']:.2f}, {len(rec['train']['h'])} values"}
+    run = common.start(_config(), answers, _ns(tmp_path))
+    assert run.params["epochs"] == 3 and run.device == torch.device("cpu")
+    stored = run.record("train", {"loss": np.float32(0.25), "h": torch.arange(4)})
+    assert stored == {"loss": 0.25, "h": [0, 1, 2, 3]}  # plain JSON, not numpy/torch
+    with run.stage("train"):
+        pass
+    run.answer("Q1")
+    path = run.finish()
+    data = json.loads(path.read_text())
+    assert data["answers"] == {"Q1": "loss 0.25, 4 values"}
+    assert data["section"] == "fake" and data["params"]["seed"] == 3
+    assert data["settings"] == {"k": 1} and "train" in data["runtime"]["seconds"]
+    # the answer is the same function of the record read back from the file
+    assert answers["Q1"](data) == data["answers"]["Q1"]
+
+
+def test_start_rejects_bad_parameter_before_work(tmp_path):
+    with pytest.raises(ValueError, match=r"^epochs=0: expected an integer ≥ 1$"):
+        common.start(_config(), {}, _ns(tmp_path, epochs=0))
+
+
+def test_start_names_missing_parameter(tmp_path):
+    ns = _ns(tmp_path)
+    del ns["epochs"]
+    with pytest.raises(ValueError, match="epochs"):
+        common.start(_config(), {}, ns)
+
+
+def test_compare_words():
+    from genmod.sections.markdown import compare
+
+    assert compare(0.01, 0.01, "higher", "lower") == "within the noise"
+    assert compare(0.05, 0.01, "higher", "lower") == "higher"
+    assert compare(-0.05, 0.01, "higher", "lower") == "lower"
