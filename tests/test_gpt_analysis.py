@@ -16,9 +16,16 @@ from genmod.gpt.generate import (
     word_token_indices,
 )
 from genmod.gpt.inversion import InversionConfig, invert
-from genmod.gpt.logprob import sample_sentence, sentence_logprob, token_logprobs
+from genmod.gpt.logprob import (
+    ids_logprob,
+    sample_sentence,
+    sentence_end,
+    sentence_logprob,
+    sliding_token_logprobs,
+    token_logprobs,
+)
 from genmod.gpt.paint import paint_tokens, score_table
-from genmod.gpt.tokenizer import EOT_ID, decode, encode
+from genmod.gpt.tokenizer import EOT, EOT_ID, decode, encode, token_strings
 from genmod.gpt.train import evaluate
 from gpt_fixtures import TEST_TEXT, tiny_trained
 
@@ -112,7 +119,78 @@ def test_logprob_is_sum_and_matches_training_loss():
 def test_sample_sentence_ends_a_sentence():
     model, _ = tiny_trained()
     s = sample_sentence(model, seed=0)
-    assert s and math.isfinite(sentence_logprob(model, s).total)
+    assert s.text and s.text == decode(s.ids)
+    assert math.isfinite(sentence_logprob(model, s.text).total)
+    assert s.stop in ("sentence end", "length bound", "end-of-text token")
+    if s.ended:
+        assert sentence_end(token_strings(s.ids) + [s.next_token], s.min_words) == len(s.ids)
+    else:
+        assert len(s.ids) == s.max_tokens or s.stop == "end-of-text token"
+
+
+def test_sampling_then_scoring_gives_the_samplers_logprobs():
+    """The drawn ids are scored as they are (the first conditioned on <|endoftext|>), and the
+    scores are the log-probabilities the sampler recorded while drawing."""
+    model, _ = tiny_trained()
+    for seed, max_tokens in ((0, 48), (1, 48), (2, 40)):  # 40 > block_size: cropped contexts
+        s = sample_sentence(model, seed=seed, max_tokens=max_tokens)
+        lp = ids_logprob(model, s.ids)
+        assert lp.ids == s.ids and lp.tokens == token_strings(s.ids) and lp.start == EOT
+        assert lp.token_logprobs == pytest.approx(s.model_logprobs, abs=1e-4)
+        assert lp.total == pytest.approx(sum(s.model_logprobs), abs=1e-4)
+        # log q (sampling distribution: temperature 0.8, top-40) ≥ log p for drawn tokens
+        # that are the most likely; every drawn token has a finite log q
+        assert all(math.isfinite(q) for q in s.sample_logprobs)
+    # a long draw: contexts cropped to block_size, scored with the same crop
+    long = sample_sentence(model, seed=5, min_words=200, max_tokens=40)
+    assert long.stop == "length bound" and len(long.ids) == 40 and long.cropped
+    lp = ids_logprob(model, long.ids)
+    assert lp.total == pytest.approx(sum(long.model_logprobs), abs=1e-4)
+    # within one window the sliding contexts are the validation windows
+    short = long.ids[:20]
+    assert sliding_token_logprobs(model, short) == pytest.approx(
+        token_logprobs(model, short), abs=1e-9
+    )
+
+
+@pytest.mark.parametrize(
+    "tokens,k",
+    [
+        (["I", " know", ".'", " Then"], 3),
+        (["that", "?'", " said", " the"], 2),
+        (["(", "no", "!)", " And"], 3),
+        ([" know", ".", "'", "\n"], 3),  # the closing quote drawn as a token of its own
+        (["It", " is", ".", "<|endoftext|>"], 3),
+        (["no", " end", " here", " at", " all"], None),
+        (["Mr", ".", "Smith"], None),  # no whitespace after the stop
+        (["we", " know", ".'"], None),  # what follows is not drawn yet
+        (["`", "Yes", ".',", " said"], None),  # a comma after the quote: not an end
+    ],
+)
+def test_sentence_end_on_token_streams(tokens, k):
+    assert sentence_end(tokens) == k
+
+
+def test_sentence_end_waits_for_min_words():
+    tokens = ["Oh", "!'", " said", " Alice", ",", " and", " ran", " off", ".", " The"]
+    assert sentence_end(tokens) == 2
+    assert sentence_end(tokens, min_words=5) == 9
+    assert sentence_end(tokens, min_words=8) is None
+
+
+def test_sample_records_both_probabilities():
+    model, _ = tiny_trained()
+    g = sample(model, "The little robot", min_words=12, seed=3, temperature=0.8, top_k=40)
+    n = len(g.ids) - g.n_prompt
+    assert len(g.sample_probs) == len(g.model_probs) == n and g.reached_min_words
+    assert all(0 < p <= 1 for p in g.sample_probs + g.model_probs)
+    st = attention_study(model, g)
+    k = st.word11_tokens[0] - g.n_prompt
+    assert st.word11_prob == pytest.approx(g.model_probs[k], rel=1e-5)
+    assert st.word11_sample_prob == g.sample_probs[k]
+    assert st.word11_sample_top[0][1] >= st.word11_top[0][1]  # T < 1 sharpens the top
+    short = sample(model, "The little robot", min_words=40, seed=3, max_new_tokens=5)
+    assert not short.reached_min_words and len(short.ids) - short.n_prompt == 5
 
 
 @pytest.mark.parametrize("init", ["shifted", "random"])
@@ -124,6 +202,9 @@ def test_inversion_reaches_sentence(init):
     assert r.steps is not None and r.steps <= 300
     assert r.n_correct[r.steps] == len(r.target_ids)
     assert r.losses[-1] < r.losses[0]
+    # the minimised loss is its two recorded terms; every final margin is positive
+    assert [c + h for c, h in zip(r.ce_losses, r.hinge_losses)] == pytest.approx(r.losses)
+    assert len(r.final_margins) == len(r.target_ids) and min(r.final_margins) > 0
     assert len(r.nearest_tokens) == len(r.target_ids)
     assert r.hard_prompt_decoded  # the hard-prompt check ran
     # the model is left trainable

@@ -6,8 +6,8 @@ import json
 import math
 
 import pytest
-from genmod.gpt import profiles as P
 from genmod.paths import DATA_DIR, NOTEBOOKS_DIR
+from genmod.sections.autoregressive_gpt import config as P
 
 NB = NOTEBOOKS_DIR / "03_autoregressive_gpt.ipynb"
 ALICE = DATA_DIR / "alice_in_wonderland.txt"
@@ -68,6 +68,11 @@ def test_profiles_fill_budgets():
         ({"prompt": "one two three four five six seven eight nine ten eleven"}, "prompt="),
         ({"prompt": "  "}, "prompt="),
         ({"inversion_sentence": "word " * 80}, "inversion_sentence="),
+        ({"profile": "smoke", "inversion_sentence": "word " * 40}, "block_size=32"),
+        (
+            {"block_size": 8, "inversion_sentence": "one two three four five six seven eight nine"},
+            "inversion_sentence=",
+        ),
         ({"retrain": "yes"}, "retrain="),
     ],
 )

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> dict:
     out["gemm_gflops"] = gemm_gflops(device=device)
     rows.append(("fp32 GEMM (2048³)", f"{out['gemm_gflops']:.1f} GFLOP/s"))
 
-    from genmod.gpt.profiles import bench_config
+    from genmod.sections.autoregressive_gpt.config import bench_config
 
     out["gpt"] = {}
     plain = {"loss_chunk": 0, "fused_adamw": False}  # full logits + F.cross_entropy, AdamW

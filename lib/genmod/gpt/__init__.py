@@ -10,6 +10,5 @@ Modules:
 - :mod:`~genmod.gpt.paint` — tokens painted by attention score (HTML).
 - :mod:`~genmod.gpt.inversion` — optimise input embeddings to emit a sentence (A2).
 - :mod:`~genmod.gpt.logprob` — per-token log-probabilities of a sentence (A5).
-- :mod:`~genmod.gpt.profiles` — notebook 03 profiles and parameter checks.
 - :mod:`~genmod.gpt.bench` — training-step throughput (for ``make bench``).
 """

@@ -1,7 +1,11 @@
 """Sampling from the model and the attention rows of A3/A4.
 
+- :func:`sampling_probs` — the distribution a token is drawn from: ``softmax(z / T)``
+  restricted to the ``top_k`` largest logits.
 - :func:`sample` — temperature / top-k sampling, token by token (context cropped to
-  ``block_size``), until the text holds at least ``min_words`` complete words.
+  ``block_size``), until the text holds at least ``min_words`` complete words; it records,
+  for every drawn token, its probability under the sampling distribution and under the
+  model's own distribution (``softmax(z)``: temperature 1, no top-k).
 - :func:`word_spans` / :func:`word_token_indices` — which tokens make up word k.
 - :func:`attention_row` — at the prediction of token ``p`` (query position ``p − 1``) the
   head-averaged attention of one block, ``ā_j = 1/H Σ_h softmax(q_h k_hᵀ/√d)_{p−1, j}`` for
@@ -11,7 +15,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -66,11 +70,28 @@ def word_token_indices(ids, k: int) -> list[int]:
     return [i for i, (s, e) in enumerate(token_char_spans(ids)) if s < we and e > ws]
 
 
+def sampling_probs(logits: torch.Tensor, temperature: float, top_k: int | None) -> torch.Tensor:
+    """``softmax(z / T)`` over the ``top_k`` largest logits of the 1-d ``logits`` (float32)."""
+    z = logits.float().cpu() / max(temperature, 1e-6)
+    if top_k is not None:
+        v, _ = torch.topk(z, min(top_k, z.numel()))
+        z[z < v[-1]] = -float("inf")
+    return F.softmax(z, dim=-1)
+
+
 @dataclass
 class Generation:
     ids: list[int]  # prompt + generated tokens
     n_prompt: int  # how many of them are the prompt
     text: str
+    # per generated token: its probability under the sampling distribution (temperature,
+    # top-k) and under the model's own distribution (temperature 1, no top-k)
+    sample_probs: list[float] = field(default_factory=list)
+    model_probs: list[float] = field(default_factory=list)
+    temperature: float = 1.0
+    top_k: int | None = None
+    max_new_tokens: int = 0
+    reached_min_words: bool = True  # False: max_new_tokens came first
 
 
 @torch.no_grad()
@@ -86,8 +107,10 @@ def sample(
     """Sample after ``prompt`` until the text has ``min_words`` complete words (the
     ``min_words``-th word is followed by a non-word character).
 
-    Next-token distribution: ``softmax(logits / temperature)`` restricted to the ``top_k``
-    largest logits. An empty prompt starts from ``<|endoftext|>`` (not part of the text).
+    Next-token distribution: :func:`sampling_probs` (``softmax(logits / temperature)``
+    restricted to the ``top_k`` largest logits). An empty prompt starts from
+    ``<|endoftext|>`` (not part of the text). At most ``max_new_tokens`` are drawn;
+    ``reached_min_words`` says whether the words came first.
     """
     device = next(model.parameters()).device
     g = torch.Generator(device="cpu").manual_seed(seed)
@@ -95,20 +118,30 @@ def sample(
     start = [EOT_ID] if not ids else []
     n_prompt = len(ids)
     bs = model.config.block_size
-    for _ in range(max_new_tokens):
+    gen = Generation(
+        ids=ids, n_prompt=n_prompt, text="", temperature=temperature, top_k=top_k,
+        max_new_tokens=max_new_tokens, reached_min_words=False,
+    )  # fmt: skip
+
+    def enough() -> bool:
         text = decode(ids)
         spans = word_spans(text)
-        if len(spans) > min_words or (len(spans) == min_words and spans[-1][1] < len(text)):
+        return len(spans) > min_words or (len(spans) == min_words and spans[-1][1] < len(text))
+
+    for _ in range(max_new_tokens):
+        if enough():
             break
         ctx = torch.tensor((start + ids)[-bs:], device=device)[None]
         logits, _, _ = model(ctx)
-        logits = logits[0, -1].float().cpu() / max(temperature, 1e-6)
-        if top_k is not None:
-            v, _ = torch.topk(logits, min(top_k, logits.numel()))
-            logits[logits < v[-1]] = -float("inf")
-        probs = F.softmax(logits, dim=-1)
-        ids.append(int(torch.multinomial(probs, 1, generator=g)))
-    return Generation(ids=ids, n_prompt=n_prompt, text=decode(ids))
+        raw = logits[0, -1].float().cpu()
+        probs = sampling_probs(raw, temperature, top_k)
+        tok = int(torch.multinomial(probs, 1, generator=g))
+        ids.append(tok)
+        gen.sample_probs.append(float(probs[tok]))
+        gen.model_probs.append(float(F.softmax(raw, dim=-1)[tok]))
+    gen.reached_min_words = enough()
+    gen.text = decode(ids)
+    return gen
 
 
 @torch.no_grad()
@@ -144,15 +177,27 @@ class AttentionStudy:
     first_block: list[float]
     next_token_top: list[tuple[str, float]]  # model's top next tokens at that point
     word11_top: list[tuple[str, float]]  # ... and at the prediction of the 11th word
-    word11_prob: float
+    word11_prob: float  # the 11th word's first token under the model (temperature 1)
+    # ... and under the distribution it was sampled from (temperature, top-k), with that
+    # distribution's top tokens
+    word11_sample_prob: float | None = None
+    word11_sample_top: list[tuple[str, float]] = field(default_factory=list)
+    context_start: int = 0  # index of the first token the row attends to (block_size crop)
 
 
 @torch.no_grad()
-def top_next(model: GPT, ids, k: int = 5) -> list[tuple[str, float]]:
+def top_next(
+    model: GPT, ids, k: int = 5, temperature: float | None = None, top_k: int | None = None
+) -> list[tuple[str, float]]:
+    """The ``k`` most probable next tokens: under the model's own distribution, or (with a
+    ``temperature``) under the sampling distribution :func:`sampling_probs`."""
     device = next(model.parameters()).device
     ctx = torch.tensor(list(ids)[-model.config.block_size :], device=device)[None]
     logits, _, _ = model(ctx)
-    p = F.softmax(logits[0, -1].float(), dim=-1).cpu()
+    if temperature is None:
+        p = F.softmax(logits[0, -1].float(), dim=-1).cpu()
+    else:
+        p = sampling_probs(logits[0, -1], temperature, top_k)
     v, i = torch.topk(p, k)
     return [(s, float(x)) for s, x in zip(token_strings(i.tolist()), v.tolist())]
 
@@ -183,7 +228,10 @@ def attention_study(model: GPT, gen: Generation, word_a: int = 11, word_b: int =
         raise ValueError("the 12th word starts the text; nothing to attend to")
     last = attention_row(model, ids, p, -1)
     first = attention_row(model, ids, p, 0)
-    ctx = ids[max(0, p - model.config.block_size) : p]
+    c0 = max(0, p - model.config.block_size)
+    ctx = ids[c0:p]
+    k = ta[0] - gen.n_prompt  # the 11th word's first token among the generated ones
+    sampled = k < len(gen.sample_probs)
     return AttentionStudy(
         text=text,
         ids=list(ids),
@@ -198,7 +246,21 @@ def attention_study(model: GPT, gen: Generation, word_a: int = 11, word_b: int =
         next_token_top=top_next(model, ids[:p]),
         word11_top=top_next(model, ids[: ta[0]]),
         word11_prob=next_prob(model, ids[: ta[0]], ids[ta[0]]),
+        word11_sample_prob=gen.sample_probs[k] if sampled else None,
+        word11_sample_top=(
+            top_next(model, ids[: ta[0]], temperature=gen.temperature, top_k=gen.top_k)
+            if sampled
+            else []
+        ),
+        context_start=c0,
     )
+
+
+def whole_word_count(book: str, word: str) -> int:
+    """Occurrences of ``word`` in ``book`` as a whole word (case-insensitive; a word touching
+    a letter, digit, apostrophe or hyphen does not count)."""
+    pattern = r"(?<![\w'’\-])" + re.escape(word) + r"(?![\w'’\-])"
+    return len(re.findall(pattern, book, flags=re.IGNORECASE))
 
 
 def word_evidence(book: str, text: str, k: int = 11) -> dict:

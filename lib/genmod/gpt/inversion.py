@@ -52,7 +52,9 @@ class InversionResult:
     steps_run: int
     decoded: str  # final greedy decoding
     pred_ids: list[int] = field(default_factory=list)  # its token ids, one per position
-    losses: list[float] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)  # the minimised loss: CE (+ hinge)
+    ce_losses: list[float] = field(default_factory=list)  # its cross-entropy term
+    hinge_losses: list[float] = field(default_factory=list)  # its hinge term (0 if margin 0)
     n_correct: list[int] = field(default_factory=list)  # positions right at each step
     decoded_history: list[tuple[int, str]] = field(default_factory=list)
     nearest_ids: list[int] = field(default_factory=list)
@@ -61,6 +63,8 @@ class InversionResult:
     hard_prompt_decoded: str = ""
     hard_prompt_success: bool = False
     inp_norms: list[float] = field(default_factory=list)
+    # per position at the end: target logit − largest other logit (> 0: decoded right)
+    final_margins: list[float] = field(default_factory=list)
     embedding_norm_median: float = 0.0
     config: dict = field(default_factory=dict)
     seconds: float = 0.0
@@ -95,6 +99,17 @@ def margin_loss(logits: torch.Tensor, target: torch.Tensor, margin: float) -> to
 def greedy(model: GPT, inp_vec: torch.Tensor) -> list[int]:
     logits, _, _ = model(inputs_embeds=inp_vec[None])
     return logits[0].argmax(-1).tolist()
+
+
+@torch.no_grad()
+def target_margins(model: GPT, inp_vec: torch.Tensor, ids: list[int]) -> list[float]:
+    """Per position, the target token's logit minus the largest other logit."""
+    logits, _, _ = model(inputs_embeds=inp_vec[None])
+    z = logits[0]
+    t = torch.tensor(ids, device=z.device)
+    zt = z.gather(1, t[:, None]).squeeze(1)
+    other = z.scatter(1, t[:, None], float("-inf")).max(-1).values
+    return (zt - other).tolist()
 
 
 @torch.no_grad()
@@ -137,9 +152,13 @@ def invert(model: GPT, sentence: str, cfg: InversionConfig | None = None) -> Inv
     try:
         for step in range(cfg.steps + 1):
             logits, _, _ = model(inputs_embeds=inp[None])
-            loss = F.cross_entropy(logits[0], target)
+            ce = F.cross_entropy(logits[0], target)
+            loss = ce
             if cfg.margin > 0:
-                loss = loss + margin_loss(logits[0], target, cfg.margin)
+                hinge = margin_loss(logits[0], target, cfg.margin)
+                loss = loss + hinge
+            res.ce_losses.append(ce.item())
+            res.hinge_losses.append(hinge.item() if cfg.margin > 0 else 0.0)
             pred = logits[0].argmax(-1)
             correct = int((pred == target).sum())
             text = decode(pred.tolist())
@@ -168,6 +187,7 @@ def invert(model: GPT, sentence: str, cfg: InversionConfig | None = None) -> Inv
             p.requires_grad_(True)
     x = inp.detach()
     res.pred_ids = greedy(model, x)
+    res.final_margins = target_margins(model, x, ids)
     res.decoded = decode(res.pred_ids)
     res.seconds = time.perf_counter() - t0
     nid, ncos = nearest_tokens(model, x)
@@ -192,7 +212,10 @@ def output_reachable(
     output: zero mean and norm √C. Whatever the inputs, the logits are confined to this set,
     so we search it directly (Adam over ``n``) for a point where ``token_id`` is the argmax.
     Returns ``(found, best margin)`` with margin = its logit minus the largest other logit.
-    A token that is not the argmax anywhere on the set is unreachable by inversion.
+    A token that is not the argmax anywhere on the set is unreachable by inversion; but the
+    search is local (Adam from one start, ``steps`` steps), so ``found = False`` only says
+    that this search found no such point, and ``found = True`` says nothing about whether
+    the blocks below the last LayerNorm can produce that point from some input.
     """
     W = model.lm_head.weight.detach()
     ln = model.transformer.ln_f

@@ -55,22 +55,40 @@ def plot_losses(ax, history: dict, best_step: int, reference: float | None = Non
     return ax
 
 
-def plot_inversion(ax_loss, ax_ok, runs: dict):
-    """Loss and number of correct positions per step, one line per run (label → result)."""
+def plot_inversion(ax_loss, ax_ok, runs: dict, n_target: int):
+    """The inversion's loss and its number of correct positions per step, one colour per run.
+
+    ``runs`` maps a label to a dict with ``loss`` (the minimised loss per step), ``ce`` (its
+    cross-entropy term), ``hinge`` (its hinge term; all zero when no hinge is used),
+    ``n_correct`` and ``steps`` (the step of first success, or None). The loss is drawn
+    solid; when a hinge is used, the cross-entropy term alone is drawn dashed in the same
+    colour. The loss panel's legend names the line styles, the other panel's the runs.
+    """
+    from matplotlib.lines import Line2D
+
+    hinge = any(h > 0 for r in runs.values() for h in r["hinge"])
     for i, (label, r) in enumerate(runs.items()):
-        ax_loss.plot(r.losses, color=f"C{i}", label=label)
-        ax_ok.plot(r.n_correct, color=f"C{i}", label=label)
-        if r.steps is not None:
-            ax_loss.axvline(r.steps, color=f"C{i}", ls=":", lw=1)
-            ax_ok.axvline(r.steps, color=f"C{i}", ls=":", lw=1)
-    n = len(next(iter(runs.values())).target_ids)
-    ax_ok.axhline(n, color="0.4", ls="--", lw=0.8)
+        ax_loss.plot(r["loss"], color=f"C{i}")
+        if hinge:
+            ax_loss.plot(r["ce"], color=f"C{i}", ls="--", lw=0.9)
+        ax_ok.plot(r["n_correct"], color=f"C{i}", label=label)
+        if r["steps"] is not None:
+            ax_loss.axvline(r["steps"], color=f"C{i}", ls=":", lw=1)
+            ax_ok.axvline(r["steps"], color=f"C{i}", ls=":", lw=1)
+    styles = [
+        Line2D([], [], color="0.3", label="cross-entropy + hinge" if hinge else "cross-entropy")
+    ]
+    if hinge:
+        styles.append(Line2D([], [], color="0.3", ls="--", lw=0.9, label="its cross-entropy term"))
+    ax_ok.axhline(n_target, color="0.4", ls="--", lw=0.8)
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("optimisation step")
-    ax_loss.set_ylabel("cross-entropy to the target")
+    ax_loss.set_ylabel("minimised loss (mean over positions)")
     ax_ok.set_xlabel("optimisation step")
-    ax_ok.set_ylabel(f"positions decoded right (of {n})")
-    ax_loss.legend()
+    ax_ok.set_ylabel(f"positions decoded right (of {n_target})")
+    ax_loss.legend(handles=styles, fontsize=7, loc="upper right")
+    ax_ok.yaxis.get_major_locator().set_params(integer=True)
+    ax_ok.legend(fontsize=7, loc="best")
     return ax_loss, ax_ok
 
 

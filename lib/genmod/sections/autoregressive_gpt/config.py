@@ -1,9 +1,10 @@
-"""Section 03 (GPT on Alice): profiles, parameter checks and per-profile settings.
+"""Section 03's parameters, profiles and per-profile settings.
 
-The notebook's ``parameters`` cell holds exactly DESIGN.md's parameters; budget-like ones
-default to ``None`` and come from :data:`PROFILES`. Everything else that shapes the run
-(batch size, learning rate, dropout, …) is fixed per profile in :data:`SETTINGS`, recorded
-in ``results.json`` and part of the trained-model cache key.
+Notebook parameters (in the order of the notebook's parameters cell): :data:`PARAMETERS`;
+budget-like ones default to ``None`` and come from :data:`PROFILES`. Everything else that
+shapes the run (batch size, learning rate, dropout, sampling, …) is fixed per profile in
+:data:`SETTINGS` (:func:`settings`), recorded in ``results.json``; the training part of it is
+in the trained-model cache key (:func:`train_config`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,28 @@ from dataclasses import asdict, dataclass, replace
 from genmod.gpt.generate import count_words
 from genmod.gpt.inversion import InversionConfig
 from genmod.gpt.model import GPTConfig
+from genmod.gpt.tokenizer import encode
 from genmod.gpt.train import TrainConfig
-from genmod.params import check_bool, check_int, check_str, resolve
+from genmod.params import check_bool, check_int, check_profile, check_str, resolve
 
 SECTION = "autoregressive_gpt"
+PARAMETERS = (
+    "device",
+    "seed",
+    "profile",
+    "results_path",
+    "cache_dir",
+    "retrain",
+    "alice_path",
+    "block_size",
+    "n_layer",
+    "n_head",
+    "n_embd",
+    "max_iters",
+    "inversion_sentence",
+    "prompt",
+    "min_words",
+)
 DEFAULT_SENTENCE = "I am a little squirrel holding a walnut"
 DEFAULT_PROMPT = "Alice was beginning to get very tired of"
 
@@ -55,6 +74,9 @@ class Settings:
     train_eval_tokens: int = 4096  # fixed training sample scored at each evaluation
     temperature: float = 0.8
     top_k: int = 40
+    generation_max_tokens: int = 200  # A3: bound on the generated tokens (at least 4·min_words)
+    sentence_min_words: int = 5  # A5: the sampled sentence ends after at least this many words
+    sentence_max_tokens: int = 48  # A5: ... within this many tokens (else: a fragment)
     cpu_threads: int | None = None  # None: torch's default
 
     def to_json(self) -> dict:
@@ -108,6 +130,11 @@ SETTINGS: dict[str, Settings] = {
 }
 
 
+def settings(profile: str) -> Settings:
+    """The settings of ``profile``."""
+    return SETTINGS[check_profile(profile)]
+
+
 def check_prompt(name: str, value) -> str:
     value = check_str(name, value)
     n = count_words(value)
@@ -121,8 +148,6 @@ def check_prompt(name: str, value) -> str:
 
 def check_sentence(name: str, value) -> str:
     value = check_str(name, value)
-    from genmod.gpt.tokenizer import encode
-
     n = len(encode(value))
     if n > 64:
         raise ValueError(f"{name}={value!r}: {n} tokens; at most 64 (the context length)")
@@ -157,6 +182,12 @@ def resolve_params(given: dict) -> dict:
         )
     if params["block_size"] < 8:
         raise ValueError(f"block_size={params['block_size']}: at least 8")
+    n = len(encode(params["inversion_sentence"]))
+    if n > params["block_size"]:
+        raise ValueError(
+            f"inversion_sentence={params['inversion_sentence']!r}: {n} tokens; at most "
+            f"block_size={params['block_size']} (the context length)"
+        )
     return params
 
 
@@ -190,6 +221,11 @@ def inversion_config(params: dict, **overrides) -> InversionConfig:
         InversionConfig(steps=s.inversion_steps, lr=s.inversion_lr, seed=params["seed"]),
         **overrides,
     )
+
+
+def generation_max_tokens(params: dict) -> int:
+    """A3's bound on the generated tokens: the profile's, and at least 4 per requested word."""
+    return max(SETTINGS[params["profile"]].generation_max_tokens, 4 * params["min_words"])
 
 
 def bench_config(profile: str = "default") -> tuple[GPTConfig, int]:

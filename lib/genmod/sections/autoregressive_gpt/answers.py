@@ -1,0 +1,580 @@
+"""Section 03's answers: one pure function of the section's results record per question id.
+
+Each function reads only the record (plain JSON, as written to ``results.json``) and returns
+Markdown. A comparative sentence is chosen by comparing recorded values: losses with the
+record's resolution ``train.loss_tolerance``, attention look-backs to the shown precision,
+the sample's per-token log-probability with two standard errors of its mean. The tables the
+notebook shows are functions of the record too.
+"""
+
+from __future__ import annotations
+
+import math
+
+from genmod.gpt.logprob import SENTENCE_END_RE
+from genmod.gpt.paint import score_table
+from genmod.sections.markdown import compare, plural
+
+#: Shown precision of the mean look-backs (tokens): closer than this is "about the same".
+LOOKBACK_TOL = 0.05
+#: |sum − 1| of a head-averaged attention row that float32 rounding explains.
+SUM_TOL = 1e-5
+
+
+def _md(tok: str) -> str:
+    """A token inside a Markdown table cell (code span)."""
+    return tok.replace("\n", "↵").replace("|", "\\|").replace("`", "'")
+
+
+def _tops(pairs) -> str:
+    return ", ".join(f"{t!r} {p:.3g}" for t, p in pairs)
+
+
+def _sampling(temperature: float, top_k: int | None) -> str:
+    return f"temperature {temperature:g}" + (f", top-k {top_k}" if top_k else ", no top-k")
+
+
+# ------------------------------------------------------------------------------ data
+def data(rec: dict) -> str:
+    d = rec["data"]
+    V = d.get("vocab_size", 50257)
+    if not d.get("course_checksum_known", True):
+        copy = "no course checksum in data/SHA256SUMS to compare it with"
+    elif d["course_copy"]:
+        copy = "the course copy"
+    else:
+        copy = "not the course copy: another edition or a modified file"
+    never = V - d["distinct_train_tokens"]
+    return (
+        f"The book has {d['chars']:,} characters ({copy}, sha256 `{d['sha256'][:12]}…`). "
+        f"The training split holds {d['train_tokens']:,} tokens and the validation split "
+        f"{d['val_tokens']:,}; the whole book uses {d['distinct_tokens']:,} of the {V:,} token ids "
+        f"and the training split {d['distinct_train_tokens']:,}, so {never:,} ids "
+        f"({never / V:.1%}) never occur in the training split, as an input or as a target: "
+        f"their rows of the embedding table (shared with the output layer) get gradient only "
+        f"through the normalisation of the output softmax. "
+        + (
+            f"{d['val_unseen_fraction']:.1%} of the validation tokens are such ids (A1 gives "
+            f"the validation loss on them separately)."
+            if d["val_unseen_fraction"] > 0
+            else "None of the validation tokens is such an id."
+        )
+    )
+
+
+# ---------------------------------------------------------------------------- A1
+def _after_best(t: dict) -> str:
+    h, tol = t["loss_history"], t.get("loss_tolerance", 0.01)
+    i = h["eval_step"].index(t["best_step"])
+    vb, vl, tb, tl = h["val"][i], h["val"][-1], h["train"][i], h["train"][-1]
+    gb, gl = vb - tb, vl - tl
+    end = h["eval_step"][-1]
+    if i == len(h["val"]) - 1:
+        prev = (
+            f" ({h['val'][-2] - vl:.3f} below the evaluation before it, at step "
+            f"{h['eval_step'][-2]})"
+            if i > 0
+            else ""
+        )
+        return (
+            f"The kept checkpoint is the last evaluation, step {end}{prev}, so this run shows "
+            f"no rise of the validation loss; the loss on the fixed training sample is "
+            f"{tl:.3f} there (gap validation − training {gl:.2f} nats)."
+        )
+    train_move = (
+        f"kept falling, from {tb:.3f} to {tl:.3f}"
+        if tl < tb - tol
+        else f"rose from {tb:.3f} to {tl:.3f}"
+        if tl > tb + tol
+        else f"stayed within {tol:g} of {tb:.3f} (last {tl:.3f})"
+    )
+    gaps = f"gap validation − training {gb:.2f} nats at the kept step, {gl:.2f} at the end"
+    if vl - vb > tol:
+        head = (
+            f"After it the validation loss rose to {vl:.3f} (+{vl - vb:.3f}, more than "
+            f"{tol:g}) by the last evaluation (step {end}) while the loss on the fixed "
+            f"training sample {train_move}"
+        )
+        if tl < tb - tol:
+            return f"{head}: the model overfits the book ({gaps})."
+        return f"{head} ({gaps})."
+    grew = (
+        f"; the gap grew by {gl - gb:.2f}: the training text is fitted better, the held-out "
+        f"text not"
+        if gl - gb > tol
+        else ""
+    )
+    return (
+        f"After it the validation loss stayed within {tol:g} of its best (last evaluation "
+        f"{vl:.3f}, step {end}) while the loss on the fixed training sample {train_move} "
+        f"({gaps}{grew})."
+    )
+
+
+def _passes(x: float) -> str:
+    return f"{x:.1f} passes" if x >= 0.1 else f"{x:.2g} of a pass"
+
+
+def a1(rec: dict) -> str:
+    t, d = rec["train"], rec["data"]
+    c, h = t["config"], t["loss_history"]
+    V = d.get("vocab_size", 50257)
+    out = [
+        f"The model has {t['n_params'] / 1e6:.2f} M parameters, "
+        f"{V * c['n_embd'] / t['n_params']:.0%} of them in the (tied) token embedding. "
+        f"Settings: AdamW lr {c['lr']:g} → {c['min_lr']:g} (warm-up "
+        f"{plural(c['warmup_iters'], 'step')}, "
+        f"cosine decay to step {c['max_iters']}), β₂ {c['beta2']}, weight decay "
+        f"{c['weight_decay']}, dropout {c['dropout']}, label smoothing {c['label_smoothing']} "
+        f"(training objective only), gradient clipping {c['grad_clip']}. "
+    ]
+    if c["ema_decay"] > 0:
+        out.append(
+            f"The weights evaluated and kept are an exponential moving average of the trained "
+            f"ones (θ̄ ← {c['ema_decay']}·θ̄ + {1 - c['ema_decay']:.3g}·θ after each step), a "
+            f"choice made by validation loss (the README's performance section lists the runs). "
+        )
+    if t["stopped_early"]:
+        out.append(
+            f"Early stopping ended the run at step {t['steps_done']} of {c['max_iters']}, "
+            f"{t['evals_after_best']} evaluations after the best one. "
+        )
+    elif c["patience"] > 0:
+        out.append(
+            f"Early stopping (after {c['patience']} evaluations without a new best) did not "
+            f"trigger: the run used all {c['max_iters']} steps. "
+        )
+    tokens_seen = t["steps_done"] * c["batch_size"] * c["block_size"]
+    out.append(
+        f"It was trained for {t['steps_done']} steps of {c['batch_size']}×{c['block_size']} "
+        f"tokens ({_passes(tokens_seen / d['train_tokens'])} over the training split) in "
+        f"{t['train_seconds']:.0f} s of optimisation ({t['wall_seconds']:.0f} s with "
+        f"evaluations, {t['tokens_per_second']:,.0f} training tokens/s on "
+        f"{rec.get('runtime', {}).get('device', 'the device')}"
+        f"{'; loaded from the cache, timed when it was trained' if t['from_cache'] else ''}). "
+    )
+    v0, best = h["val"][0], t["val_loss"]
+    if t["best_step"] == h["eval_step"][0]:
+        out.append(
+            f"The validation loss never fell below its value at initialisation, {v0:.3f} "
+            f"nats/token (ln {V} = {math.log(V):.3f}): the checkpoint kept is the untrained "
+            f"model. "
+        )
+    else:
+        out.append(
+            f"The validation loss fell from {v0:.3f} nats/token at initialisation "
+            f"(ln {V} = {math.log(V):.3f}) to **{best:.3f}** at step {t['best_step']}, the "
+            f"checkpoint kept (perplexity {math.exp(best):.0f}). "
+        )
+    un, unseen = t["val_loss_unseen_tokens"], d["val_unseen_fraction"]
+    if un is not None:
+        ls = c["label_smoothing"]
+        floor = (
+            f"; the label-smoothing target ε/V would cost −ln(ε/V) = {-math.log(ls / V):.1f} "
+            f"nats each). "
+            if ls > 0
+            else "). "
+        )
+        out.append(
+            f"Split by target: {t['val_loss_seen_tokens']:.3f} nats on the {1 - unseen:.1%} of "
+            f"validation tokens seen in training and {un:.2f} nats on the {unseen:.1%} never "
+            f"seen (contributing {unseen * un:.2f} nats to the mean{floor}"
+        )
+    out.append(_after_best(t))
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------- A2
+def a2_history_table(rec: dict) -> str:
+    """The greedy decoding at each change during the optimisation (first and last six)."""
+    r = rec["inversion"]
+    n = len(r["target_tokens"])
+    changes = r["decoded_history"]
+    shown = changes if len(changes) <= 12 else changes[:6] + changes[-6:]
+    hinge = r["margin"] > 0
+    loss = "loss (cross-entropy + hinge)" if hinge else "loss (cross-entropy)"
+    rows = [f"| step | greedy decoding | {loss} | cross-entropy term | right |",
+            "|---:|:---|---:|---:|---:|"]  # fmt: skip
+    for step, txt in shown:
+        rows.append(
+            f"| {step} | `{_md(repr(txt))}` | {r['loss_history'][step]:.3f} | "
+            f"{r['ce_history'][step]:.3f} | {r['correct_history'][step]}/{n} |"
+        )
+    head = "**Greedy decoding while optimising** (each change of the text"
+    return head + (", first and last six" if len(changes) > 12 else "") + "):\n\n" + "\n".join(rows)
+
+
+def a2_nearest_table(rec: dict) -> str:
+    """Per position: target, nearest real token to the optimised vector, its norm, and the
+    final margin (target logit − largest other logit)."""
+    r = rec["inversion"]
+    rows = ["| position | target token | nearest real token (cosine) | ‖inp_vec‖ | final margin |",
+            "|---:|:---|:---|---:|---:|"]  # fmt: skip
+    for i, (t, n, c, nn, m) in enumerate(zip(r["target_tokens"], r["nearest_tokens"],
+                                             r["nearest_cosine"], r["inp_norms"],
+                                             r["final_margins"])):  # fmt: skip
+        rows.append(
+            f"| {i} | `{_md(repr(t))}` | `{_md(repr(n))}` ({c:.2f}) | {nn:.2f} | {m:+.3f} |"
+        )
+    return "**Nearest real tokens to the optimised vectors:**\n\n" + "\n".join(rows)
+
+
+def _a2_evidence(r: dict) -> str:
+    reach = r.get("reachability", [])
+    if not reach:
+        return ""
+    margins = r["final_margins"]
+    per_pos = "; ".join(
+        f"{e['token']!r} at position{'s' if len(e['positions']) > 1 else ''} "
+        + ", ".join(str(p) for p in e["positions"])
+        + ": "
+        + ", ".join(f"{margins[p]:+.3f}" for p in e["positions"])
+        for e in reach
+    )
+    found = [e for e in reach if e["found"]]
+    missed = [e for e in reach if not e["found"]]
+    parts = []
+    for group, what in ((missed, "no point where the token is the argmax"),
+                        (found, "points where the token is the argmax")):  # fmt: skip
+        if group:
+            parts.append(
+                f"for {', '.join(repr(e['token']) for e in group)} {what} (best margin"
+                f"{'s' if len(group) > 1 else ''} "
+                + ", ".join(f"{e['best_margin']:+.3f}" for e in group)
+                + ")"
+            )
+    return (
+        f" At the wrong positions the inversion ended with these margins (target logit − "
+        f"largest other logit): {per_pos}. A search over the outputs the final LayerNorm can "
+        f"produce (logits = (γ ⊙ n + β)·Eᵀ with n of zero mean and norm √C; Adam, "
+        f"{r['reach_steps']} steps from the token's own direction) found, "
+        + "; ".join(parts)
+        + ". Both searches are local: a negative best margin means that none was found, not "
+        "that none exists, and a point of the LayerNorm's output set need not be one the "
+        "blocks below it produce for any input; longer runs or other learning rates were not "
+        "tried."
+    )
+
+
+_INIT = {
+    "shifted": "the embeddings the model sees when it reads the sentence itself (`{start}` "
+    "followed by the sentence without its last token)",
+    "random": "random vectors N(0, σ²), σ the standard deviation of the embedding table",
+    "mean": "the mean token embedding at every position",
+}
+
+
+def a2(rec: dict) -> str:
+    r = rec["inversion"]
+    toks = r["target_tokens"]
+    n = len(toks)
+    never = [w for w, c in r.get("word_counts", {}).items() if c == 0]
+    out = [f"Target: {r['target']!r} = {n} tokens ({', '.join(repr(t) for t in toks)})"]
+    if never:
+        out.append(
+            f"; the word{'s' if len(never) > 1 else ''} {', '.join(repr(w) for w in never)} "
+            f"never occur{'' if len(never) > 1 else 's'} in the book (as a whole word, any case)"
+        )
+    if r["success"]:
+        out.append(
+            f". The exact sentence was reached after **{r['steps']} steps** (limit {r['max_steps']})"
+        )
+    else:
+        out.append(
+            f". The exact sentence was **not** reached in {r['max_steps']} steps; the final "
+            f"greedy decoding is {r['decoded']!r} ({r['correct_history'][-1]} of {n} positions "
+            f"right)"
+        )
+    hinge = r["margin"] > 0
+    lh, ce = r["loss_history"], r["ce_history"]
+    out.append(
+        f"; the minimised loss (cross-entropy + hinge) went from {lh[0]:.3f} to {lh[-1]:.3f} "
+        f"(its cross-entropy term from {ce[0]:.3f} to {ce[-1]:.3f})."
+        if hinge
+        else f"; the loss (cross-entropy) went from {lh[0]:.3f} to {lh[-1]:.3f}."
+    )
+    if not r["success"]:
+        out.append(_a2_evidence(r))
+    init = _INIT.get(r["init"], r["init"]).format(start=r.get("start_token", "<|endoftext|>"))
+    out.append(
+        f" Choices: `inp_vec` initialised with {init}, Adam with learning rate {r['lr']}, loss = "
+        "cross-entropy"
+        + (
+            f" + a hinge max(0, best competitor − target logit + {r['margin']:g}) (it acts on "
+            f"the best competitor only, where cross-entropy lowers every competing logit), "
+            if hinge
+            else ", "
+        )
+        + (
+            "no norm constraint"
+            if r["max_norm"] is None
+            else f"rows capped at norm {r['max_norm']}"
+        )
+        + ", stop at the first step where every position decodes right. "
+    )
+    ri = r["random_init"]
+    out.append(
+        "From a random initialisation the same optimiser "
+        + (
+            f"reached it after {ri['steps']} steps."
+            if ri["success"]
+            else f"did not reach it in {r['max_steps']} steps (final decoding {ri['decoded']!r}"
+            + (f", {ri['n_correct']} of {n} positions right)." if "n_correct" in ri else ").")
+        )
+    )
+    same = sum(a == b for a, b in zip(r["nearest_tokens"], toks))
+    out.append(
+        f" The optimised vectors have norms {min(r['inp_norms']):.2f}–{max(r['inp_norms']):.2f} "
+        f"(median token-embedding norm {r['embedding_norm_median']:.2f}); their nearest real "
+        f"tokens (cosine {min(r['nearest_cosine']):.2f}–{max(r['nearest_cosine']):.2f}) are "
+        f"{r['nearest_tokens']!r}, the target token itself at {same} of {n} positions. Fed as an "
+        "ordinary (hard) prompt, these tokens make the model "
+    )
+    if r["hard_prompt_success"]:
+        out.append("emit the target sentence too.")
+    else:
+        out.append(
+            f"emit {r['hard_prompt_decoded']!r}, not the target"
+            + (
+                ": the optimised vectors work, their nearest tokens do not."
+                if r["success"]
+                else "."
+            )
+        )
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------- A3/A4
+def generated_text(rec: dict) -> str:
+    a = rec["attention"]
+    rest = a["text"][len(a["prompt"]) :] if a["text"].startswith(a["prompt"]) else a["text"]
+    return f"**Generated text** (prompt in bold):\n\n> **{a['prompt']}**{rest}"
+
+
+def attention_table(rec: dict, block: str) -> str:
+    """The context tokens and ``block``'s (``"last_block"``/``"first_block"``) scores."""
+    b = rec["attention"][block]
+    return score_table(b["tokens"], b["scores"])
+
+
+def _sum_sentence(s: float, what: str) -> str:
+    err = abs(s - 1)
+    tail = (
+        "; each head's row is a softmax, and their average sums to 1 up to float32 rounding"
+        if err <= SUM_TOL
+        else f": more than float32 rounding ({SUM_TOL:g}) explains, so the row is not a "
+        "probability distribution"
+    )
+    return f"**Sum of {what}: {s:.6f}** (|sum − 1| = {err:.1e}{tail})."
+
+
+def _fmt_top(s: dict) -> str:
+    return ", ".join(f"{t!r} ({x:.3f})" for _, t, x in s["top"])
+
+
+def a3(rec: dict) -> str:
+    a = rec["attention"]
+    ls = a["last_summary"]
+    samp = _sampling(a["temperature"], a["top_k"])
+    n_ctx = len(a["last_block"]["tokens"])
+    p = a["predict_index"]
+    out = [f"Generated: {a['text']!r} ({a['n_words']} words; the continuation drawn at {samp})."]
+    if not a.get("reached_min_words", True):
+        out.append(
+            f" The {a['max_new_tokens']}-token bound came before {a['min_words']} words were "
+            f"complete."
+        )
+    out.append(
+        f" The 11th word is {a['word11']!r} (token positions {a['word11_tokens']}), the 12th "
+        f"{a['word12']!r} (token positions {a['word12_tokens']}); the painted row is the "
+        f"attention of the query at position {p - 1} ({a['query_token']!r}), whose output is the "
+        f"distribution the 12th word's first token {a['predicted_token']!r} was drawn from "
+        f"(probability {a['predicted_sample_prob']:.3g} under that sampling distribution, "
+        f"{a['predicted_model_prob']:.3g} under the model's own)."
+    )
+    c0 = a.get("context_start", 0)
+    if c0 > 0:
+        out.append(
+            f" The context is cropped to the model's {a['block_size']}-token window: the row "
+            f"covers positions {c0}–{p - 1}."
+        )
+    out.append(" " + _sum_sentence(a["last_block"]["sum"], "the scores"))
+    out.append(
+        f" The last block spreads its attention over ≈ {ls['effective_tokens']:.1f} of the "
+        f"{n_ctx} tokens (e^entropy); its largest scores are on {_fmt_top(ls)}, "
+        f"{ls['first_token_mass']:.3f} on the first token of its context "
+        f"({a['last_block']['tokens'][0]!r}) and {ls['last_token_mass']:.3f} on the query's own "
+        f"token."
+    )
+    w10, w11 = a["word10"], a["word11"]
+    q = a.get("word11_sample_prob")
+    sampled = (
+        f"the sampling distribution ({samp}) gave its first token probability {q:.3g} (its top "
+        f"tokens: {_tops(a['word11_sample_top'])}); the model's own distribution (temperature 1, "
+        f"no top-k) "
+        if q is not None
+        else "the model's own distribution (temperature 1, no top-k) gave its first token "
+    )
+    out.append(
+        f" Evidence on {w11!r}: when it was drawn, {sampled}{a['word11_prob']:.3g} (top: "
+        f"{_tops(a['word11_top'])}). In the training split {w11!r} occurs "
+        f"{a['word11_count_train']} times as a whole word (any case), "
+        f"{a['bigram_count_train']} of them right after {w10!r} (only spaces or punctuation "
+        f"between); in the whole book {a['word11_count']} and {a['bigram_count']} times."
+    )
+    k = a.get("continuation_words", 0)
+    if a.get("continuation_in_train", a["continuation_in_book"]):
+        out.append(
+            f" The whole generated continuation ({k} words) occurs verbatim in the training split."
+        )
+    elif a["continuation_in_book"]:
+        out.append(
+            f" The whole generated continuation ({k} words) occurs verbatim in the book, but "
+            f"not in the training split."
+        )
+    else:
+        out.append(" The generated continuation does not occur verbatim in the book.")
+    out.append(
+        f" At the prediction of the 12th word the model's own top next tokens were "
+        f"{_tops(a['next_token_top'])}."
+    )
+    return "".join(out)
+
+
+def _same_shown(x: float, y: float, tol: float, fmt: str = ".1f") -> bool:
+    return abs(x - y) < tol or format(x, fmt) == format(y, fmt)
+
+
+def a4(rec: dict) -> str:
+    a = rec["attention"]
+    fs, ls = a["first_summary"], a["last_summary"]
+    tv = a["total_variation"]
+    out = [
+        _sum_sentence(a["first_block"]["sum"], "the first block's scores"),
+        f" The first block's largest scores are on {_fmt_top(fs)}; it spreads over "
+        f"≈ {fs['effective_tokens']:.1f} tokens (last block: {ls['effective_tokens']:.1f}), with "
+        f"mean look-back {fs['mean_lookback']:.1f} tokens (last block: {ls['mean_lookback']:.1f}), "
+        f"{fs['last_token_mass']:.3f} on the query's own token (last block: "
+        f"{ls['last_token_mass']:.3f}) and {fs['first_token_mass']:.3f} on the first token of the "
+        f"context (last block: {ls['first_token_mass']:.3f}).",
+        f" The two rows differ by a total-variation distance of {tv:.2f} (0 = identical, "
+        f"1 = disjoint)"
+        + ("; they are identical to two decimals." if format(tv, ".2f") == "0.00" else "."),
+    ]
+    f, lb = fs["mean_lookback"], ls["mean_lookback"]
+    if _same_shown(f, lb, LOOKBACK_TOL):
+        out.append(
+            f" At this position the two blocks look back about the same distance on average "
+            f"({f:.1f} and {lb:.1f} tokens)."
+        )
+    elif f < lb:
+        out.append(
+            f" The first block looks more locally than the last (mean look-back {f:.1f} against "
+            f"{lb:.1f} tokens), which fits the usual division of labour: the first block works on "
+            f"raw token and position embeddings, the last one on representations that already mix "
+            f"the context."
+        )
+    else:
+        out.append(
+            f" The first block looks further back on average than the last (mean look-back "
+            f"{f:.1f} against {lb:.1f} tokens)."
+        )
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------- A5
+def a5_table(rec: dict) -> str:
+    """Per token: log p under the model, p, log q under the sampling distribution, and the
+    running sum of log p (the start token first, not scored)."""
+    lp = rec["logprob"]
+    rows = ["| i | token | log p(token \\| previous) | p | log q (sampling) | running sum of log p |",
+            "|---:|:---|---:|---:|---:|---:|",
+            f"| 0 | `{_md(lp['start'])}` | (start, not scored) | | | |"]  # fmt: skip
+    run = 0.0
+    q = lp.get("sample_logprobs") or [float("nan")] * len(lp["tokens"])
+    for i, (t, x, y) in enumerate(zip(lp["tokens"], lp["token_logprobs"], q)):
+        run += x
+        rows.append(f"| {i + 1} | `{_md(t)}` | {x:.4f} | {math.exp(x):.3g} | {y:.4f} | {run:.4f} |")
+    rows.append(
+        f"| | **total** | **{lp['total']:.4f}** | | {lp.get('sample_total', float('nan')):.4f} | |"
+    )
+    return "\n".join(rows)
+
+
+def a5(rec: dict) -> str:
+    lp = rec["logprob"]
+    toks, lps = lp["tokens"], lp["token_logprobs"]
+    n = len(toks)
+    samp = _sampling(lp["temperature"], lp["top_k"])
+    lead = "Sampled sentence" if lp["stop"] == "sentence end" else "Sampled text"
+    out = [
+        f"{lead}: {lp['sentence']!r} ({n} tokens drawn at {samp}, the first conditioned on "
+        f"`{lp['start']}`"
+    ]
+    if lp["stop"] == "sentence end":
+        m = SENTENCE_END_RE.search(lp["sentence"])
+        out.append(
+            f"; sampling stopped at the first sentence end after at least {lp['min_words']} "
+            f"words: {m.group(0) if m else ''!r} followed by {lp['next_token']!r})."
+        )
+    elif lp["stop"] == "length bound":
+        out.append(
+            f"; no sentence end (`.`, `!` or `?`, possibly followed by closing quotes or "
+            f"brackets, then a space or a line break) came within the {lp['max_tokens']}-token "
+            f"bound, so this is a {n}-token fragment, not a sentence)."
+        )
+    else:
+        out.append(
+            "; the model drew `<|endoftext|>` before a sentence end, so this is a fragment)."
+        )
+    out.append(
+        f" **log p = {lp['total']:.3f} nats** under the model (temperature 1, no top-k), the sum "
+        f"of the per-token values in the table (check: {sum(lps):.3f}), i.e. "
+        f"p ≈ 10^{lp['total'] / math.log(10):.1f}. The sampler's own log-probabilities of these "
+        f"tokens, recorded while drawing, sum to {lp['sampler_total']:.3f} (largest per-token "
+        f"difference {lp['max_abs_diff_sampler']:.1e})"
+        + (
+            f"; tokens beyond the {lp['block_size']}-token window are conditioned on the "
+            f"{lp['block_size']} tokens before them, as when they were drawn"
+            if lp.get("cropped")
+            else ""
+        )
+        + f". Under the sampling distribution ({samp}) the same tokens have log q = "
+        f"{lp['sample_total']:.3f}."
+    )
+    nll, val = -lp["total"] / n, rec["train"]["val_loss"]
+    sd = lp.get("per_token_sd", float("nan"))
+    if n < 2 or not math.isfinite(sd):
+        out.append(
+            f" Per token: −log p = {nll:.3f} nats against a validation loss of {val:.3f}; one "
+            f"token is too few to compare them."
+        )
+    else:
+        se = sd / math.sqrt(n)
+        more = "the model finds its own sample more likely than held-out text" + (
+            f" (the sampling distribution, {samp}, shifts probability towards the tokens the "
+            f"model finds most likely)"
+            if lp["temperature"] < 1 or lp["top_k"]
+            else ""
+        )
+        word = compare(
+            val - nll,
+            se,
+            more,
+            "the model finds its own sample less likely than held-out text",
+            f"the difference is within the noise (two standard errors of the mean: ±{2 * se:.2f})",
+        )
+        out.append(
+            f" Per token: mean −log p = {nll:.3f} nats (standard deviation {sd:.2f} over the {n} "
+            f"tokens) against a validation loss of {val:.3f}: {word}."
+        )
+    worst = min(range(n), key=lambda i: lps[i])
+    best = max(range(n), key=lambda i: lps[i])
+    out.append(
+        f" The least likely token is {toks[worst]!r} ({lps[worst]:.2f}), the most likely "
+        f"{toks[best]!r} ({lps[best]:.3f})."
+    )
+    return "".join(out)
+
+
+ANSWERS = {"data": data, "A1": a1, "A2": a2, "A3": a3, "A4": a4, "A5": a5}
