@@ -46,16 +46,19 @@ lint: venv
 	$(PY) -m ruff check lib tests notebooks
 	$(PY) -m ruff format --check lib tests notebooks
 
-# As root (e.g. in a container) Jupyter refuses to start without --allow-root.
-# JupyterLab is installed once (stamp), not at every `make lab`.
-$(VENV)/.lab-installed: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[lab]'
-	touch $@
+# JupyterLab comes with the environment (`make venv`, the dev install), so `make lab` needs
+# no network: it serves notebooks/ on 127.0.0.1 with a token (open the printed URL), and
+# fetches no news and checks no updates. As root (e.g. in a container) Jupyter refuses to
+# start without --allow-root.
+LAB_ARGS := --no-browser --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 \
+  --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+  $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lab: $(VENV)/.lab-installed
-	$(VENV)/bin/jupyter lab --no-browser --notebook-dir=notebooks \
-	  $(if $(filter 0,$(shell id -u)),--allow-root)
+lab: venv
+	$(VENV)/bin/jupyter lab $(LAB_ARGS)
 
+# The reports, the trained-model cache and the execution cache (cache/executed/: executed
+# notebooks reused by `make report` while their inputs are unchanged).
 clean:
 	rm -rf reports/smoke reports/default reports/full reports/bench.json cache
 

@@ -1,4 +1,5 @@
-"""Section 02: the partition, parameter checks, class oracle, conditional sampling, analysis."""
+"""Section 02: the partition and parameter checks (section config), and the science: class
+geometry, class oracle and prior, conditional sampling, metrics, probabilities."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from genmod.diffusion.sampling import sample_ddim as S_ddim
 from genmod.diffusion.sampling import time_grid as S_time_grid
 from genmod.diffusion.schedules import ExpSchedule
 from genmod.diffusion.train import TrainConfig, train_denoiser
+from genmod.sections.diffusion_conditional import config as CFG
 
-PART = C.FIVE_REGIONS
+PART = CFG.FIVE_REGIONS
 SCHED = ExpSchedule()
 
 
@@ -27,7 +29,7 @@ def test_every_point_of_the_square_is_in_exactly_one_class():
     assert (counts == 1).all()
     assert (PART.label(p) >= 0).all()
     assert (PART.label(np.array([[1.5, 0.0], [0.0, -1.2]])) == -1).all()
-    assert len(C.CLASS_NAMES) == PART.n_classes >= 5
+    assert len(CFG.CLASS_NAMES) == PART.n_classes >= 5
 
 
 def test_partition_is_interesting_sizes_and_shapes():
@@ -42,17 +44,17 @@ def test_partition_is_interesting_sizes_and_shapes():
 
 def test_check_partition_rejects_bad_partitions():
     with pytest.raises(ValueError, match="at least 5"):
-        C.check_partition(Partition((((-1.0, 1.0, -1.0, 1.0),),)))
+        CFG.check_partition(Partition((((-1.0, 1.0, -1.0, 1.0),),)))
     strips = [((-1.0, 1.0, -1.0 + 0.4 * i, -0.6 + 0.4 * i),) for i in range(5)]
-    C.check_partition(Partition(tuple(strips)))  # five strips tile the square
+    CFG.check_partition(Partition(tuple(strips)))  # five strips tile the square
     bad = [*strips[:4], ((-1.0, 1.0, 0.5, 1.0),)]
     with pytest.raises(ValueError, match="overlap"):
-        C.check_partition(Partition(tuple(bad)))
+        CFG.check_partition(Partition(tuple(bad)))
     gap = [*strips[:4], ((-1.0, 0.0, 0.6, 1.0),)]
     with pytest.raises(ValueError, match="tile"):
-        C.check_partition(Partition(tuple(gap)))
+        CFG.check_partition(Partition(tuple(gap)))
     with pytest.raises(ValueError, match="leaves the square"):
-        C.check_partition(Partition(tuple([*strips[:4], ((-1.0, 1.5, 0.6, 1.0),)])))
+        CFG.check_partition(Partition(tuple([*strips[:4], ((-1.0, 1.5, 0.6, 1.0),)])))
 
 
 # ------------------------------------------------------------------ parameters
@@ -75,11 +77,11 @@ def _given(**kw):
 
 
 def test_resolve_params_fills_profile_and_validates():
-    p = C.resolve_params(_given())
-    assert p["epochs"] == C.PROFILES["smoke"]["epochs"]
-    assert p["probe_points"] == C.DEFAULT_PROBES
+    p = CFG.resolve_params(_given())
+    assert p["epochs"] == CFG.PROFILES["smoke"]["epochs"]
+    assert p["probe_points"] == CFG.DEFAULT_PROBES
     assert p["bonus_target"] == [4.0, 5.5]
-    p = C.resolve_params(_given(profile="default", T=50, probe_points=[[0, 0, 1]]))
+    p = CFG.resolve_params(_given(profile="default", T=50, probe_points=[[0, 0, 1]]))
     assert p["T"] == 50 and p["probe_points"] == [[0.0, 0.0, 1]]
 
 
@@ -103,13 +105,13 @@ def test_resolve_params_fills_profile_and_validates():
 )
 def test_bad_parameters_fail_with_one_line_error(kw, match):
     with pytest.raises(ValueError, match=match) as e:
-        C.resolve_params(_given(**kw))
+        CFG.resolve_params(_given(**kw))
     assert "\n" not in str(e.value)
 
 
 def test_fewer_than_five_classes_is_rejected_by_the_checks():
     with pytest.raises(ValueError, match="at least 5"):
-        C.resolve_params(_given(), partition=Partition((((-1.0, 1.0, -1.0, 1.0),),)))
+        CFG.resolve_params(_given(), partition=Partition((((-1.0, 1.0, -1.0, 1.0),),)))
 
 
 # ------------------------------------------------------------------ geometry
@@ -210,11 +212,11 @@ def smoke_model(tmp_path_factory):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny MLP: one thread is fastest on a busy machine
     x0, lab0 = PART.sample(1000, torch.Generator().manual_seed(0))
-    s = C.settings("smoke")
+    s = CFG.settings("smoke")
     cfg = DenoiserConfig(n_classes=5, hidden=s.hidden, n_layers=s.n_layers, output="precond")
     model, hist, _ = train_denoiser(
         cfg,
-        TrainConfig(epochs=C.PROFILES["smoke"]["epochs"], lr=s.lr, seed=0),
+        TrainConfig(epochs=CFG.PROFILES["smoke"]["epochs"], lr=s.lr, seed=0),
         x0,
         lab0,
         SCHED,
@@ -252,7 +254,7 @@ def test_probes_and_interior_likelihood_with_the_oracle():
     probes = [[0.35, 0.25, 2], [0.35, 0.25, 0], [1.5, 0.0, 3]]
     res = C.evaluate_probes(
         oracle, probes, PART, SCHED, T=1000, n_draws=512, ode_steps=12,
-        generator=torch.Generator().manual_seed(0),
+        generator=torch.Generator().manual_seed(0), ode_method="rk4",
     )  # fmt: skip
     inside, wrong, out = res
     assert inside["in_distribution"] and not wrong["in_distribution"] and not out["in_square"]
@@ -262,8 +264,9 @@ def test_probes_and_interior_likelihood_with_the_oracle():
     assert inside["log_prob_bound"] > wrong["log_prob_bound"] + 100
     assert wrong["truth"] is None
     lik = C.interior_exact_likelihood(
-        oracle, PART, SCHED, 4, 12, torch.Generator().manual_seed(0), prior="matched"
-    )
+        oracle, PART, SCHED, 4, 12, torch.Generator().manual_seed(0), prior="matched",
+        ode_method="rk4",
+    )  # fmt: skip
     assert set(lik) == set(range(5))
     for c, v in lik.items():
         assert abs(v["mean"] - v["truth"]) < 0.15, (c, v)
@@ -282,3 +285,105 @@ def test_denoised_along_the_way_matches_a_plain_run():
     assert torch.allclose(snaps[0.0], x - SCHED.sigma(torch.tensor(0.0)) * oracle(x, 0.0, lab))
     with pytest.raises(ValueError, match="not a time"):
         C.denoised_along_the_way(oracle, z, lab, SCHED, 20, [0.33])
+
+
+def test_denoised_along_the_way_returns_the_end_point_on_request():
+    oracle = C.ClassOracle(PART, SCHED)
+    lab = C.balanced_labels(5, 3)
+    z = torch.randn(15, 2, generator=torch.Generator().manual_seed(1))
+    snaps, end = C.denoised_along_the_way(oracle, z, lab, SCHED, 10, [0.0], with_end=True)
+    x = S_ddim(oracle, z, S_time_grid(10), SCHED, c=lab)
+    assert torch.allclose(end, x) and set(snaps) == {0.0}
+
+
+# ------------------------------------------------------------------ section config
+def test_parameters_are_the_notebooks_parameters_cell_in_order():
+    import nbformat
+    from genmod.paths import NOTEBOOKS_DIR
+
+    nb = nbformat.read(NOTEBOOKS_DIR / "02_diffusion_conditional.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    names = [line.split("=")[0].strip() for line in cell.source.splitlines() if "=" in line]
+    assert tuple(names) == CFG.PARAMETERS
+    assert set(CFG.settings("smoke").to_json()) >= {"steer_starts", "prior_draws", "cpu_threads"}
+
+
+# ------------------------------------------------------------------ geometry of the classes
+def test_region_geometry_of_the_five_regions():
+    assert C.region_perimeter(PART, 0) == pytest.approx(8.0)  # the L: 2·(2 + 2)
+    assert C.region_perimeter(PART, 2) == pytest.approx(1.2)
+    assert C.region_perimeter(PART, 3) == pytest.approx(1.6 + 1.7)  # two separate pieces
+    # the frame: outer boundary of its 0.8 × 0.85 + … pieces: shared edges counted once
+    assert C.region_perimeter(PART, 4) == pytest.approx(6.1)
+    geo = C.class_geometry(PART, {"0.05": 0.05})
+    assert [g["pieces"] for g in geo.values()] == [1, 1, 1, 2, 1]
+    assert [g["holes"] for g in geo.values()] == [0, 0, 0, 0, 1]
+    assert [g["convex"] for g in geo.values()] == [False, True, True, False, False]
+    assert [g["mean_inside"] for g in geo.values()] == [True, True, True, False, False]
+    assert geo[2]["perimeter_per_area"] == pytest.approx(1.2 / 0.09)
+    # the small square: share within 0.05 of the edge = 1 − (0.2/0.3)²
+    assert geo[2]["edge_area_share"]["0.05"] == pytest.approx(1 - (0.2 / 0.3) ** 2, abs=0.01)
+    assert geo[1]["correlation"] == pytest.approx(0.0, abs=1e-12)
+    assert geo[3]["correlation"] == pytest.approx(-0.92, abs=0.01)
+    cov = C.class_covariance(PART, 3)
+    x = PART.sample_class(3, 200_000, torch.Generator().manual_seed(0)).double().numpy()
+    assert np.allclose(cov, np.cov(x.T), atol=2e-3)
+    assert C.distance_to_region([[0.35, 0.25], [0.6, 0.25]], PART, 2) == pytest.approx([0.0, 0.1])
+
+
+def test_prior_mismatch_measures_correlation_and_shape():
+    pm = C.prior_mismatch(PART, SCHED, 4000, torch.Generator().manual_seed(0))
+    s1 = SCHED.sigma_max
+    cov = C.class_covariance(PART, 3)
+    rho = cov[0, 1] / np.sqrt((cov[0, 0] + s1**2) * (cov[1, 1] + s1**2))
+    assert pm[3]["correlation_t1"] == pytest.approx(rho)
+    assert pm[3]["kl_correlation"] == pytest.approx(-0.5 * np.log(1 - rho**2))
+    assert pm[3]["kl"] > 3 * pm[3]["kl_stderr"]  # the diagonal prior misses the correlation
+    # a rectangle's p₁ is a product of two 1D marginals: uncorrelated, KL within the noise
+    assert pm[2]["correlation_t1"] == 0.0 and abs(pm[2]["kl"]) <= 3 * pm[2]["kl_stderr"] + 1e-6
+    assert pm[3]["kl_shape"] == pytest.approx(pm[3]["kl"] - pm[3]["kl_correlation"])
+
+
+def test_posterior_mean_inside_convex_region_and_outside_for_the_l():
+    pmi = C.posterior_mean_inside(PART, SCHED, [0.3], 200, torch.Generator().manual_seed(0))
+    assert pmi[0.3][2] == 1.0  # convex: every posterior mean lies inside
+    # the L-shape is not convex: near its inner corner the exact posterior mean leaves it
+    oracle = C.ClassOracle(PART, SCHED)
+    x = torch.tensor([[-0.17, -0.47]], dtype=torch.float64)
+    for t in (0.2, 0.3, 0.4):
+        from genmod.diffusion.sampling import denoised
+
+        x_hat = denoised(oracle, x, t, SCHED, torch.tensor([0]))
+        assert not PART.in_class(x_hat.numpy(), 0)[0], t
+
+
+def test_class_steering_with_the_oracle_lands_in_the_conditioned_region():
+    oracle = C.ClassOracle(PART, SCHED)
+    z = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    st = C.class_steering(oracle, z, SCHED, 50, PART)
+    assert np.asarray(st["end_points"]).shape == (5, 8, 2)
+    for s in st["per_class"].values():
+        assert s["n"] == 8 and s["n_other"] == 32
+        assert s["hits_own"] >= 7 and s["hits_own"] / 8 > s["hits_other"] / 32
+        assert s["distance_own"] < s["distance_other"]
+    region = np.asarray(st["region"])
+    assert (region[2] == 2).sum() == st["per_class"][2]["hits_own"]
+
+
+def test_interior_likelihood_of_the_denoised_output_and_solver_record():
+    oracle = C.ClassOracle(PART, SCHED)
+    g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    kw = dict(prior="matched", ode_method="rk4")
+    a = C.interior_exact_likelihood(oracle, PART, SCHED, 3, 12, g(), **kw)
+    b = C.interior_exact_likelihood(oracle, PART, SCHED, 3, 12, g(), denoised_output=True, **kw)
+    for c in range(5):
+        assert a[c]["solver"]["method"] and "density" in b[c]["solver"]
+        assert b[c]["solver"]["density"] != a[c]["solver"]["density"]
+        assert abs(b[c]["mean"] - b[c]["truth"]) < 0.2  # interior: the Jacobian term is small
+    res = C.evaluate_probes(
+        oracle, [[0.35, 0.25, 2], [1.5, 0.0, 3]], PART, SCHED, T=100, n_draws=64, ode_steps=4,
+        generator=torch.Generator().manual_seed(0), ode_method="rk4",
+    )  # fmt: skip
+    assert res[0]["distance_to_region"] == 0.0
+    assert res[1]["distance_to_region"] == pytest.approx(0.5)
+    assert res[0]["solver"]["method"]

@@ -223,7 +223,7 @@ def test_callback_reports_every_step():
 
 
 def test_oracle_ddim_reproduces_the_known_shrink():
-    """REPORT_SPEC: DDIM + oracle + N(0, I): ~all inside but edge band ≈ 0.11–0.13 < 0.19;
+    """The known fact: DDIM + oracle + N(0, I): ~all inside but edge band ≈ 0.11–0.13 < 0.19;
     the matched prior and the final denoise give the truth's 0.19."""
     g = torch.Generator().manual_seed(0)
     z = torch.randn(2000, 2, generator=g)

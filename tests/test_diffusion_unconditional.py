@@ -1,15 +1,19 @@
-"""Section 01 helpers: parameter validation, sampler specs, NFE, the notebook's workflows."""
+"""Section 01's science and workflow: parameter validation, sampler specs, NFE, runs, the
+metrics of a sample, the forward check and the oracle's loss."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 from genmod.diffusion import metrics as M
-from genmod.diffusion import unconditional as U
+from genmod.diffusion import samplers as SP
 from genmod.diffusion.data import SQUARE
+from genmod.diffusion.forward import forward_check, forward_trajectory
 from genmod.diffusion.models import Denoiser, DenoiserConfig
-from genmod.diffusion.oracle import Oracle
+from genmod.diffusion.oracle import Oracle, oracle_loss
 from genmod.diffusion.schedules import ExpSchedule
+from genmod.sections.diffusion_unconditional import config as CFG
+from genmod.sections.diffusion_unconditional import workflow as W
 
 BASE = dict(
     device="cpu",
@@ -27,13 +31,19 @@ BASE = dict(
 )
 
 
+def test_parameters_are_the_notebooks():
+    assert tuple(BASE) == CFG.PARAMETERS
+    assert CFG.settings("smoke") is CFG.SETTINGS["smoke"]
+    assert "smoke" in CFG.profiles_table("smoke") and "**smoke**" in CFG.profiles_table("smoke")
+
+
 def test_resolve_fills_profile_and_keeps_overrides():
-    p = U.resolve_params(BASE)
-    assert p["n_points"] == U.PROFILES["smoke"]["n_points"] and p["cache_dir"] is None
-    p = U.resolve_params({**BASE, "profile": "default", "epochs": 7, "T_values": [1, 3.0]})
+    p = CFG.resolve_params(BASE)
+    assert p["n_points"] == CFG.PROFILES["smoke"]["n_points"] and p["cache_dir"] is None
+    p = CFG.resolve_params({**BASE, "profile": "default", "epochs": 7, "T_values": [1, 3.0]})
     assert p["epochs"] == 7 and p["T_values"] == [1, 3] and p["T"] == 1000
-    assert set(U.PROFILES) == {"smoke", "default", "full"}
-    assert all(set(v) == set(U.PROFILES["default"]) for v in U.PROFILES.values())
+    assert set(CFG.PROFILES) == {"smoke", "default", "full"}
+    assert all(set(v) == set(CFG.PROFILES["default"]) for v in CFG.PROFILES.values())
 
 
 @pytest.mark.parametrize(
@@ -55,89 +65,125 @@ def test_resolve_fills_profile_and_keeps_overrides():
 )
 def test_bad_parameters_fail_with_one_line_error_naming_them(key, value, match):
     with pytest.raises(ValueError, match=match) as e:
-        U.resolve_params({**BASE, key: value})
+        CFG.resolve_params({**BASE, key: value})
     assert "\n" not in str(e.value)
 
 
 def test_sampler_spec_nfe_matches_counted_nfe():
     o = Oracle(SQUARE, ExpSchedule())
-    z = U.draw_noise(20, 0)
-    for spec in [*U.STUDY_SPECS.values(), U.EXERCISE]:
+    z = SP.draw_noise(20, 0)
+    for spec in [*SP.STUDY_SPECS.values(), SP.EXERCISE]:
         for budget in (3, 9, 17):
             steps = spec.steps_for_nfe(budget)
-            _, nfe = U.run(o, spec, z, steps)
+            _, nfe = SP.run(o, spec, z, steps)
             assert nfe == spec.nfe(steps) <= budget
 
 
 def test_matched_prior_has_the_true_t1_spread():
-    mean, std = U.prior_params(U.IMPROVED, ExpSchedule())
+    mean, std = SP.prior_params(SP.IMPROVED, ExpSchedule())
     assert abs(std**2 - 4 / 3) < 1e-9 and abs(mean).max() < 1e-12
 
 
 def test_seed_batches_equal_separate_runs():
     m = Denoiser(DenoiserConfig(hidden=16, n_layers=2))
-    z, x = U.sample_seeds(m, [3, 4], 30, 10)
-    x3, _ = U.run(m, U.EXERCISE, U.draw_noise(30, 3), 10)
-    assert torch.equal(z[0], U.draw_noise(30, 3))
+    z, x = SP.sample_seeds(m, [3, 4], 30, 10)
+    x3, _ = SP.run(m, SP.EXERCISE, SP.draw_noise(30, 3), 10)
+    assert torch.equal(z[0], SP.draw_noise(30, 3))
     assert torch.allclose(x[0], x3, atol=1e-5)
 
 
 def test_repeat_runs_ddim_identical_stochastic_different():
     m = Denoiser(DenoiserConfig(hidden=16, n_layers=2))
-    z = U.draw_noise(20, 1)
-    assert U.max_abs_diff(U.repeat_runs(m, z, 20, 3)) == 0.0
-    assert U.max_abs_diff(U.repeat_runs(m, z, 20, 3, lam=1.0, seed=2)) > 0.01
+    z = SP.draw_noise(20, 1)
+    assert M.max_abs_diff(SP.repeat_runs(m, z, 20, 3)) == 0.0
+    assert M.max_abs_diff(SP.repeat_runs(m, z, 20, 3, lam=1.0, seed=2)) > 0.01
+    # λ = 0 is DDIM: the "stochastic" runs are bit-for-bit identical too
+    assert M.max_abs_diff(SP.repeat_runs(m, z, 20, 3, lam=0.0, seed=2)) == 0.0
 
 
-def test_sampler_study_with_oracle_improves_with_nfe():
+def test_trajectories_lam0_are_the_ddim_paths_and_path_ratio():
+    m = Denoiser(DenoiserConfig(hidden=16, n_layers=2))
+    z = SP.draw_noise(4, 5) * 1.4
+    t_d, xs_d = SP.trajectories(m, z, 10)
+    t_s, xs_s = SP.trajectories(m, z, 10, lam=0.0, seed=3)
+    assert torch.equal(xs_d, xs_s) and xs_d.shape == (11, 4, 2) and t_d[0] == 1.0
+    assert torch.equal(xs_d[0], z)
+    straight = torch.stack([torch.zeros(3, 2), torch.ones(3, 2)])
+    assert M.path_ratios(straight) == [1.0, 1.0, 1.0] and M.path_ratio(straight) == 1.0
+    zigzag = torch.tensor([[[0.0, 0.0]], [[1.0, 1.0]], [[2.0, 0.0]]])
+    assert abs(M.path_ratio(zigzag) - 2**0.5) < 1e-12
+
+
+def test_sampler_study_with_oracle_improves_with_nfe(monkeypatch):
     o = Oracle(SQUARE, ExpSchedule())
     floor = M.noise_floor(M.square_truth, n=300, repeats=10, seed=0)
-    study = U.sampler_study(o, {"heun": U.IMPROVED}, [3, 21], 300, 0, floor)
-    rec = study["heun"]
+    monkeypatch.setattr(SP, "STUDY_SPECS", {"ddim": SP.IMPROVED})
+    run = _FakeRun(n=300, study_nfe=[3, 21])
+    s = W.State(ExpSchedule(), o, None, 300, floor, None, {"model": o})
+    study = W.sampler_study(run, s)
+    rec = study["ddim"]
     assert rec["nfe"] == [3, 21]
     assert rec["energy_distance"][1] < rec["energy_distance"][0]
-    reach = U.study_reach(study, rec["energy_distance"][1], floor)
-    assert reach["heun"]["min_nfe_within_floor"] in (3, 21)
+    reach = W.study_reach(study, floor)
+    assert reach["ddim"]["min_nfe_within_floor"] in (3, 21) and reach["reference_nfe"] == 21
+    assert W.min_nfe_within(rec, -1.0) is None
 
 
-def test_first_T_and_evaluator():
-    assert U.first_T([1, 2, 5, 10, 20], [0.1, 0.9, 0.3, 0.95, 0.8], lambda v: v > 0.4) == 10
-    assert U.first_T([1, 2], [0.1, 0.2], lambda v: v > 0.4) is None
+class _FakeRun:
+    """The parts of a section run the workflow steps use."""
+
+    def __init__(self, n=300, **settings):
+        import contextlib
+        import types
+
+        self.params = dict(seed=0, T=10, lam=1.0)
+        self.settings = types.SimpleNamespace(n_samples=n, **settings)
+        self.device = torch.device("cpu")
+        self.stage = lambda name: contextlib.nullcontext()
+
+
+def test_evaluator_metrics_of_a_sample():
     floor = M.noise_floor(M.square_truth, n=200, repeats=5, seed=0)
-    ev = U.Evaluator(floor, torch.Generator().manual_seed(0), 200)
-    m = ev(torch.tensor([[0.0, 0.0], [1.5, 0.0], [0.0, -1.1]]))
-    assert abs(m["inside_fraction"] - 1 / 3) < 1e-12
+    ev = M.Evaluator(floor, torch.Generator().manual_seed(0), 200)
+    m = ev(torch.tensor([[0.0, 0.0], [1.5, 0.0], [0.0, -1.1], [0.9, -0.85]]))
+    assert abs(m["inside_fraction"] - 0.5) < 1e-12
     assert abs(m["outside_median_distance"] - 0.3) < 1e-6
+    assert m["corner_share"] == 0.25  # only (0.9, −0.85) lies in a corner square
+    assert M.outside_median_distance(torch.zeros(3, 2)) is None
+
+
+def test_corner_share_and_spread_of_the_truth():
+    x = M.square_truth(40000, torch.Generator().manual_seed(1))
+    assert abs(M.corner_share(x) - M.TRUTH_CORNER_SHARE) < 0.005
+    assert (
+        M.corner_share(torch.tensor([[1.1, 1.1], [0.85, 0.95]])) == 0.5
+    )  # outside is not a corner
+    sp = M.spread(x)
+    assert abs(sp["std"] - (1 / 3) ** 0.5) < 3 * sp["stderr"] and 0 < sp["stderr"] < 0.003
+    assert sp["n"] == 40000 and abs(M.truth_edge_band() - 0.19) < 1e-12
 
 
 def test_forward_check_and_oracle_loss():
-    from genmod.diffusion.forward import forward_trajectory
-
     s = ExpSchedule()
     ts, paths = forward_trajectory(
         [1.5, 1.5], s, T=100, n_paths=3000, generator=torch.Generator().manual_seed(0)
     )
-    chk = U.forward_check(ts, paths, [1.5, 1.5], s)
+    chk = forward_check(ts, paths, [1.5, 1.5], s)
     assert abs(chk["var_end"] - 1.0) < 0.08 and chk["random_walk_var_end"] > 5
     x0 = SQUARE.sample(500, torch.Generator().manual_seed(0))[0]
-    best = U.oracle_loss(Oracle(SQUARE, s), x0, s, draws=4, seed=0)
+    best = oracle_loss(Oracle(SQUARE, s), x0, s, draws=4, seed=0)
     assert 1.4 < best["mean"] < 1.9  # below E‖ε‖² = 2: the oracle predicts part of ε
 
 
-def test_u4_answer_is_rendered_from_the_numbers():
-    Tv = [1, 5, 100]
-    L = [
-        {"inside_fraction": 0.13, "edge_band": 0.9, "energy_distance": 0.9},
-        {"inside_fraction": 1.0, "edge_band": 0.0, "energy_distance": 0.14},
-        {"inside_fraction": 0.993, "edge_band": 0.115, "energy_distance": 0.004},
-    ]
-    floor = {"median": 0.002, "p95": 0.005}
-    reach = {
-        "reference": 0.002,
-        "tolerance": 0.005,
-        "x": {"label": "Heun", "min_nfe_within_floor": 9},
-    }
-    text = U.u4_answer(Tv, L, L, floor, reach, 1001)
-    assert "13.0 %" in text and "-4.00 for T = 1" in text
-    assert "at T = 5, 100.0 % are inside but only 0.000" in text  # the collapse is called out
-    assert "Heun: 9 NFE" in text
+@pytest.mark.slow
+def test_likelihood_check_records_the_density_and_solver():
+    o = Oracle(SQUARE, ExpSchedule())
+    lk = W.likelihood_check(o, o, ExpSchedule(), n_grid=2, tol=1e-3)
+    for k in ("learned_matched", "oracle_matched", "learned_standard", "oracle_standard"):
+        assert lk[k]["density"] == W.ODE_DENSITY and lk[k]["solver"]["method"]
+        assert len(lk[k]["values"]) == 4 == lk["n_points"]
+        assert abs(lk[k]["mean"] - lk["truth"]) < 0.5  # the oracle's density inside the square
+    for k in ("learned_matched_denoised", "oracle_matched_denoised"):
+        if k in lk:  # where the science gives the density of the x̂₀-returning sampler
+            assert lk[k]["density"] == W.DENOISED_DENSITY
+    assert lk["margin"] == 0.2 and abs(lk["truth"] + 1.3862943611198906) < 1e-12

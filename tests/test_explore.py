@@ -1,24 +1,35 @@
-"""The interactive explorers (issue 9): their compute functions, and the widgets built
-headless (no frontend) on the oracle / a tiny trained denoiser / a tiny random GPT."""
+"""The interactive explorers: their compute functions, and the widgets built
+headless (no frontend) on the oracle / a tiny trained denoiser / a tiny random GPT.
+(tests/test_browser.py drives them in JupyterLab.)"""
 
 from __future__ import annotations
 
+import ast
 import math
+import warnings
+from pathlib import Path
 
+import matplotlib as mpl
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from genmod import explore as E
+from genmod import style
 from genmod.diffusion import conditional as C
-from genmod.diffusion import unconditional as U
+from genmod.diffusion import samplers as U
 from genmod.diffusion.likelihood import exact_log_prob
 from genmod.diffusion.models import DenoiserConfig
 from genmod.diffusion.oracle import Oracle
 from genmod.diffusion.schedules import ExpSchedule
 from genmod.diffusion.train import TrainConfig, train_denoiser
+from genmod.explore import attention as EA
+from genmod.explore import common as EC
+from genmod.explore import probe as EP
+from genmod.explore import sampler as ES
 from genmod.gpt.model import GPT, GPTConfig
 from genmod.gpt.tokenizer import EOT_ID, encode
+from genmod.sections.diffusion_conditional.config import FIVE_REGIONS
 
 PNG = b"\x89PNG"
 
@@ -38,15 +49,15 @@ def oracle():
 
 @pytest.fixture(scope="module")
 def class_oracle():
-    return C.ClassOracle(C.FIVE_REGIONS, ExpSchedule())
+    return C.ClassOracle(FIVE_REGIONS, ExpSchedule())
 
 
 @pytest.fixture(scope="module")
 def cond_model():
     """A tiny class-conditional denoiser trained for a few steps (an nn.Module whose
     parameters do not require grad, as the notebooks' models)."""
-    x0, lab = C.FIVE_REGIONS.sample(300, torch.Generator().manual_seed(0))
-    cfg = DenoiserConfig(hidden=32, n_layers=2, n_classes=C.FIVE_REGIONS.n_classes)
+    x0, lab = FIVE_REGIONS.sample(300, torch.Generator().manual_seed(0))
+    cfg = DenoiserConfig(hidden=32, n_layers=2, n_classes=FIVE_REGIONS.n_classes)
     model, _, _ = train_denoiser(cfg, TrainConfig(epochs=30, lr=3e-3), x0, lab, log=lambda m: None)
     return model
 
@@ -145,7 +156,7 @@ def test_probe_view_with_the_oracle(class_oracle):
     kw = dict(T=1000, n_draws=2048, ode_steps=20)
     inside = E.probe_view(class_oracle, -0.6, 0.3, 0, **kw)
     assert inside.in_region and inside.region_label == 0 and inside.class_name == "L-shape"
-    assert inside.truth == pytest.approx(-math.log(C.FIVE_REGIONS.areas()[0]))
+    assert inside.truth == pytest.approx(-math.log(FIVE_REGIONS.areas()[0]))
     # the oracle's exact PF-ODE density (matched prior) is close to the truth inside
     assert abs(inside.exact - inside.truth) < 0.2 and math.isfinite(inside.exact_standard)
     assert inside.stderr > 0 and inside.log_prob_bound < inside.exact
@@ -170,13 +181,16 @@ def test_probe_view_same_seed_same_numbers(cond_model):
 
 
 def test_probe_explorer_headless_updates_in_place(cond_model):
-    x0, lab = C.FIVE_REGIONS.sample(100, torch.Generator().manual_seed(1))
+    x0, lab = FIVE_REGIONS.sample(100, torch.Generator().manual_seed(1))
     ex = E.make_probe_explorer(
         cond_model, T=100, data=x0, data_labels=lab, n_draws=512, ode_steps=4
     )
     assert ex.error is None and ex.result.c == 0 and ex.result.in_region
     png0, html0 = bytes(ex.outputs["figure"].value), ex.outputs["summary"].value
     assert png0.startswith(PNG) and "Eq. 9" in html0 and "exact log p" in html0
+    # the solver is named from its own record (the adaptive solver takes its own steps)
+    assert ex.result.solver["method"] in html0 and ex.result.ode_nfe > 0
+    assert "output at t = 0" in html0
     ex.controls["c"].value = 2
     assert ex.result.c == 2 and not ex.result.in_region and ex.outputs["summary"].value != html0
     ex.controls["x"].value = 2.0
@@ -275,3 +289,119 @@ def test_figures_render_fresh(oracle, gpt):
     fwd = E.prompt_forward(gpt, "Down the rabbit hole")
     assert E.attention_figure(E.attention_view(fwd)).startswith(PNG)
     assert np.isfinite(v.metrics["energy_distance"])
+
+
+# ----------------------------------------------------------------------- what a user sees
+def test_explorer_modules_import_the_science_and_section_configs_only():
+    pkg = Path(EC.__file__).parent
+    assert {p.stem for p in pkg.glob("*.py")} >= {"sampler", "probe", "attention", "common"}
+    for path in pkg.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                assert not name.startswith("genmod.report"), (path.name, name)
+                if name.startswith("genmod.sections"):
+                    assert name.endswith(".config"), (path.name, name)
+    # the notebooks' imports
+    from genmod.explore import (  # noqa: F401
+        make_attention_explorer,
+        make_probe_explorer,
+        make_sampler_explorer,
+    )
+
+
+@pytest.mark.parametrize(
+    "tok, shown",
+    [
+        ("\n", "↵"),
+        ("\n\n", "↵↵"),
+        (" ", "␣"),
+        ("   ", "␣␣␣"),
+        ("\t", "⇥"),
+        ("\r\n", "␍↵"),
+        (" Alice", " Alice"),
+        ("said.\n", "said.↵"),
+        ("", "∅"),
+        ("a\x00", "a\\x00"),
+    ],
+)
+def test_visible_token(tok, shown):
+    assert EC.visible_token(tok) == shown
+
+
+def test_short_token_is_visible_and_cut():
+    assert EC.short_token("\n") == "↵"
+    assert EC.short_token("x" * 20, n=5) == "xxxx…"
+
+
+def _attention_view(top, next_token=None):
+    w = torch.tensor([[1.0, 0.0], [0.25, 0.75]])
+    return EA.AttentionView(
+        tokens=["Alice", " said"],
+        block=0,
+        head=None,
+        query=1,
+        weights=w,
+        row=[0.25, 0.75],
+        top=top,
+        next_token=next_token,
+        next_token_prob=None if next_token is None else 0.1,
+        all_tokens=["Alice", " said"] + ([] if next_token is None else [next_token]),
+    )
+
+
+def test_attention_summary_shows_a_newline_top1_token():
+    text = EA.attention_summary_html(_attention_view([("\n", 0.6), (" ", 0.3), (" the", 0.1)]))
+    assert "→ ↵ (top-1)" in text  # not an invisible "\n (top-1)"
+    assert "'↵'" in text and "'␣'" in text and "' the'" in text  # the top-k table
+    assert "\n" not in text  # no raw newline left (HTML would collapse it to nothing)
+    nxt = EA.attention_summary_html(_attention_view([(" the", 0.9)], next_token="\n"))
+    assert "→ ↵</span>" in nxt and "next token '↵'" in nxt
+
+
+def test_sampler_titles_say_one_step(oracle):
+    v = E.sampler_view(oracle, steps=1, n=20, n_traj=1)
+    plot = ES.SamplerPlot()
+    plot(v)
+    assert plot.axes[1].get_title() == "1 trajectory (1 step)"
+    assert plot.axes[0].get_title() == "20 samples, 1 network evaluation"
+    plot(E.sampler_view(oracle, steps=3, n=20, n_traj=2))
+    assert plot.axes[1].get_title() == "2 trajectories (3 steps)"
+
+
+def test_figures_under_the_notebook_style_warn_nothing(oracle, class_oracle, gpt):
+    """The notebook style turns the constrained layout on globally: the attention map, which
+    sets its own margins, must not be handed that layout engine (a warning box in JupyterLab
+    above the explorer, and margins ignored)."""
+    fwd = E.prompt_forward(gpt, "Down the rabbit hole")
+    with mpl.rc_context(style.RC), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        att = EA.AttentionPlot()
+        assert att.fig.get_layout_engine() is None  # its own margins, no layout engine
+        assert att(E.attention_view(fwd)).startswith(PNG)
+        assert att.fig.subplotpars.left == pytest.approx(0.2)
+        ex = E.make_attention_explorer(gpt, prompt="The Queen said")
+        ex.controls["head"].value = 1
+        assert ex.error is None and ex.n_updates == 2
+        sp = ES.SamplerPlot()
+        assert sp(E.sampler_view(oracle, steps=2, n=20)).startswith(PNG)
+        pp = EP.ProbePlot(FIVE_REGIONS)
+        assert pp(E.probe_view(class_oracle, 0.1, 0.1, 1, T=10, n_draws=64, exact=False))
+
+
+def test_images_are_shown_at_their_natural_size(oracle, gpt):
+    """The figures' PNGs are drawn at the size they are shown (1 figure inch = 80 px), and
+    their widgets are not stretched to the output's width (the browser test measures it)."""
+    ex = E.make_attention_explorer(gpt, prompt="The Queen said")
+    img = ex.outputs["figure"]
+    assert img.layout.align_self == "flex-start" and not img.width and not img.height
+    assert EC.png_size(bytes(img.value)) == (448, 384)  # 5.6 × 4.8 in
+    ex = E.make_sampler_explorer(oracle, n=30, steps=2, floor_repeats=2)
+    assert ex.outputs["figure"].layout.align_self == "flex-start"
+    assert EC.png_size(bytes(ex.outputs["figure"].value)) == (560, 264)  # 7 × 3.3 in
+    assert ex.status.value == "<small>update #1 in " + f"{ex.seconds:.2f} s</small>"

@@ -71,6 +71,14 @@ def test_notebook_01_smoke(tmp_path):
     assert all(math.isfinite(v) for v in r["runtime"]["seconds"].values())
     # the answers are rendered from the measured numbers
     assert f"{100 * r['samples']['oracle_inside_fraction']:.1f} %" in r["answers"]["U3"]
+    # ... by the section's answer functions, from the record alone: the file reproduces them
+    from genmod.sections.diffusion_unconditional import answers
+
+    assert set(r["answers"]) == set(answers.ANSWERS)
+    for qid, answer in answers.ANSWERS.items():
+        assert answer(r) == r["answers"][qid], qid
+    assert "λ = 0.7" in r["answers"]["U6"] and "1.4·z" in r["answers"]["U6"]
+    assert "probability-flow ODE's output at t = 0" in r["answers"]["likelihood"]
 
 
 @pytest.mark.slow

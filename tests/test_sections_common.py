@@ -25,13 +25,17 @@ def _config():
 
 
 def _ns(tmp_path, **over):
-    ns = dict(device="cpu", seed=3, profile="smoke", results_path=str(tmp_path / "r.json"), epochs=None)
+    ns = dict(
+        device="cpu", seed=3, profile="smoke", results_path=str(tmp_path / "r.json"), epochs=None
+    )
     ns.update(over)
     return ns
 
 
 def test_start_record_answer_finish(tmp_path, capsys):
-    answers = {"Q1": lambda rec: f"loss {rec['train']['loss']:.2f}, {len(rec['train']['h'])} values"}
+    answers = {
+        "Q1": lambda rec: f"loss {rec['train']['loss']:.2f}, {len(rec['train']['h'])} values"
+    }
     run = common.start(_config(), answers, _ns(tmp_path))
     assert run.params["epochs"] == 3 and run.device == torch.device("cpu")
     stored = run.record("train", {"loss": np.float32(0.25), "h": torch.arange(4)})

@@ -2,10 +2,12 @@
 
 Attempts, each returning an :class:`Attempt` with its measured final distance:
 
-- :func:`start_at_target` (simple): feed the target itself as the initial noise z. The
-  reverse process pulls every start into the data, so this fails.
+- :func:`start_at_target` (simple): feed the target itself as the initial noise z; the
+  caller measures where the reverse process carries that start (e.g. its distance to the
+  data).
 - :func:`best_of_n` (simple): draw n ordinary z ~ N(0, I) and keep the output closest to
-  the target; it can do no better than the data point nearest to the target.
+  the target; ordinary samples land near the data, so the caller compares its distance
+  with the target's distance to the data.
 - :func:`invert_ddim` (principled): the exercise's DDIM is a deterministic, invertible map
   z ↦ x. Walk its time grid backwards from x_T = target, solving each Euler step
   x_{i+1} = x_i + σ̇(t_i)·ε̂(x_i, t_i)·(t_{i+1} − t_i) for x_i by fixed-point iteration
@@ -16,9 +18,10 @@ Attempts, each returning an :class:`Attempt` with its measured final distance:
   The step displacements u_i = λ·g(t_i)·√|dt|·ξ_i are the optimised variables, which puts
   every step on the same scale; the ξ_i they imply are reported (how atypical they are).
 
-Near t = 0 the reverse drift pulls a point at distance D from the data back by a factor
-≈ e^{−5(1+λ²)Δt}, so reaching a far target needs a start (or noises) far outside the
-N(0, I) typical set; :class:`Attempt` records ‖z‖ and the prior's log density of it.
+For a perfect denoiser far from the data, x̂_0 is the data's nearest point and the DDIM
+drift shrinks the distance to it in proportion to σ(t) (by σ(0)/σ(1) = e⁻⁵ over the run),
+so reaching a far target needs a start (or noises) far outside the N(0, I) typical set;
+:class:`Attempt` records ‖z‖ and the prior's log density of it.
 """
 
 from __future__ import annotations

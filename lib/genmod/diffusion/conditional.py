@@ -1,43 +1,28 @@
-"""Section 02, the class-conditional diffusion model: the partition, profiles and analysis.
+"""Class-conditional diffusion on a partition of the square: geometry of the class regions,
+the per-class oracle and prior, conditional sampling and the per-class metrics.
 
-**The partition** (:data:`FIVE_REGIONS`) splits [-1, 1]² into five classes, each a union of
-axis-aligned rectangles, chosen so that the classes differ in the ways that matter to a
-diffusion model:
+Everything here is a function of a :class:`~genmod.diffusion.data.Partition` (any union of
+rectangles per class), a schedule and an EpsModel ``eps(x, t, c)``; which partition, how many
+samples and what the write-up says about them belong to section 02's configuration.
 
-====  ==========================  =====  ===========================================
- c    shape                       area   what it tests
-====  ==========================  =====  ===========================================
- 0    L-shape (2 rectangles)      2.20   a large, non-convex class: its mean sits near
-                                         the inner corner, x̂_0 can point off-region
- 1    thin strip (0.25 high)      0.30   a thin class: the σ(0) blur and the model's
-                                         sharpness at small σ decide the accuracy
- 2    small square (0.3 × 0.3)    0.09   tiny (≈ 45 of 2000 training points) and far
-                                         from N(0, I)'s typical set at the prior scale
- 3    two separate rectangles     0.34   disconnected: the sampler must pick a mode
- 4    frame around the square     1.07   a region with a hole (class 2) and thin parts
-====  ==========================  =====  ===========================================
-
-The regions tile the square (checked by :func:`check_partition`), the areas span a factor
-24, and every class has at least one edge inside the square, where its density must drop
-from 1/area to 0 next to another class's (the conditional model has to be sharp there).
-
-**Profiles** (:data:`PROFILES`) give the notebook's budget parameters (``n_points``,
-``epochs``, ``T``, ``probe_points``) per profile and :func:`settings` the derived
-non-parameter budgets (model size, samples per class, Monte-Carlo draws, ODE steps).
-:func:`check_params` validates the parameters of notebook 02 (one-line ``ValueError``).
+- geometry: :func:`boundary_distance`, :func:`distance_to_region`, :func:`interior_points`,
+  :func:`default_margin`, :func:`class_geometry` (area, boundary length, the share of the
+  region near its edge, pieces, holes, the region's correlation);
+- the oracle ε*(x, t, c) (:class:`ClassOracle`) and the class prior at t = 1
+  (:func:`class_prior`, the diagonal moment-matched Gaussian; :func:`prior_mismatch`
+  measures how far the true t = 1 marginal is from it);
+- sampling: :func:`sample_classes`, :func:`denoised_along_the_way`, :func:`class_steering`
+  (the same starts under every class);
+- metrics: :func:`class_accuracy`, :func:`spread_stats`, :func:`posterior_mean_inside`;
+- probabilities: :func:`true_log_density`, :func:`evaluate_probes`,
+  :func:`interior_exact_likelihood`.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
-
 import numpy as np
 import torch
 
-from genmod import params as P
 from genmod.diffusion.data import Partition
 from genmod.diffusion.oracle import Oracle
 from genmod.diffusion.sampling import (
@@ -47,169 +32,6 @@ from genmod.diffusion.sampling import (
     time_grid,
 )
 from genmod.diffusion.schedules import Schedule
-
-SECTION = "diffusion_conditional"
-MIN_CLASSES = 5
-
-FIVE_REGIONS = Partition(
-    (
-        ((-1.0, -0.2, -1.0, 1.0), (-0.2, 1.0, -1.0, -0.5)),  # 0: L-shape
-        ((-0.2, 1.0, -0.5, -0.25),),  # 1: thin strip
-        ((0.2, 0.5, 0.1, 0.4),),  # 2: small square
-        ((-0.2, 0.2, 0.6, 1.0), (0.6, 1.0, -0.25, 0.2)),  # 3: two separate pieces
-        (  # 4: the frame around the small square
-            (-0.2, 0.6, -0.25, 0.1),
-            (-0.2, 0.2, 0.1, 0.6),
-            (0.2, 0.5, 0.4, 0.6),
-            (0.5, 0.6, 0.1, 0.6),
-            (0.6, 1.0, 0.2, 0.6),
-            (0.2, 1.0, 0.6, 1.0),
-        ),
-    )
-)
-CLASS_NAMES = ("L-shape", "thin strip", "small square", "two pieces", "frame")
-
-# Default C6 probes [x, y, class]: inside (matching class), the same location with another
-# class, inside a small class, just outside the square, well outside the square.
-DEFAULT_PROBES = [
-    [-0.6, 0.3, 0],  # inside the L-shape, matching class
-    [-0.6, 0.3, 2],  # same location, class of the small square (does not match)
-    [0.35, 0.25, 2],  # centre of the small square, matching
-    [0.4, -0.375, 1],  # centre of the thin strip, matching
-    [0.8, 0.8, 4],  # inside the frame, matching
-    [1.15, 0.0, 3],  # just outside the square, next to class 3's right piece
-    [2.0, 2.0, 4],  # well outside the square
-]
-
-PROFILES: dict[str, dict[str, Any]] = {
-    "smoke": {"n_points": 1000, "epochs": 150, "T": 100, "probe_points": DEFAULT_PROBES},
-    "default": {"n_points": 2000, "epochs": 5500, "T": 1000, "probe_points": DEFAULT_PROBES},
-    "full": {"n_points": 3000, "epochs": 16000, "T": 1000, "probe_points": DEFAULT_PROBES},
-}
-
-
-@dataclass
-class Settings:
-    """Budgets that follow the profile but are not notebook parameters."""
-
-    hidden: int = 128
-    n_layers: int = 3
-    x_freqs: int = 0  # Fourier features of x (3 gave sharper edges but a lumpier density)
-    noise_draws: int = 1  # copies of the training set per full-batch step
-    lr: float = 3e-3
-    samples_per_class: int = 1000  # C4/C5 samples of each class, for each sampler
-    eq9_draws: int = 32768  # (ε, t) draws per probe for the Eq. 9 estimate
-    ode_steps: int = 100  # RK4 steps of the exact-likelihood ODE
-    interior_per_class: int = 200  # interior points per class for the exact likelihood
-    grid: int = 31  # heat-map resolution over [-2, 2]² (grid × grid points)
-    bonus_steps: int = 100  # T of the stochastic sampler optimised in the bonus
-    bonus_iters: int = 120  # Adam iterations of that optimisation
-    bonus_best_of: int = 200  # ordinary samples searched by the simple "best of n" attempt
-    improved_t_stop: float = 0.0  # the improved sampler returns x̂_0 at this t (a grid time)
-    cpu_threads: int = 1  # torch threads on CPU: for these tiny MLPs one thread is fastest
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-_SETTINGS = {
-    "smoke": Settings(
-        hidden=64,
-        n_layers=2,
-        samples_per_class=100,
-        eq9_draws=1024,
-        ode_steps=10,
-        interior_per_class=10,
-        grid=11,
-        bonus_steps=30,
-        bonus_iters=40,
-        bonus_best_of=50,
-    ),
-    "default": Settings(),
-    "full": Settings(
-        hidden=256,
-        samples_per_class=2000,
-        eq9_draws=65536,
-        ode_steps=200,
-        grid=61,
-        bonus_steps=200,
-        bonus_iters=200,
-        bonus_best_of=2000,
-    ),
-}
-
-
-def settings(profile: str) -> Settings:
-    P.check_profile(profile)
-    return _SETTINGS[profile]
-
-
-# --------------------------------------------------------------------- parameter checks
-def check_partition(partition: Partition, min_classes: int = MIN_CLASSES) -> Partition:
-    """At least ``min_classes`` classes whose rectangles are disjoint and tile [-1, 1]²."""
-    if partition.n_classes < min_classes:
-        raise ValueError(
-            f"partition: {partition.n_classes} classes; the exercise asks for at least "
-            f"{min_classes}"
-        )
-    rects = [r for _, r in partition.rects()]
-    for r in rects:
-        if r[0] < -1 or r[1] > 1 or r[2] < -1 or r[3] > 1:
-            raise ValueError(f"partition: rectangle {r} leaves the square [-1, 1]²")
-    for i, a in enumerate(rects):
-        for b in rects[i + 1 :]:
-            if (
-                min(a[1], b[1]) - max(a[0], b[0]) > 1e-9
-                and min(a[3], b[3]) - max(a[2], b[2]) > 1e-9
-            ):
-                raise ValueError(f"partition: rectangles {a} and {b} overlap")
-    if not math.isclose(float(partition.areas().sum()), 4.0, rel_tol=1e-9):
-        raise ValueError(
-            f"partition: the regions cover an area of {partition.areas().sum():g}, not 4 "
-            "(they must tile the square)"
-        )
-    return partition
-
-
-def check_point(name: str, value: Any) -> list[float]:
-    """[x, y] with finite numbers."""
-    if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != 2:
-        raise ValueError(f"{name}={value!r}: expected a point [x, y]")
-    return [P.check_float(f"{name}[{i}]", v) for i, v in enumerate(value)]
-
-
-def check_probe(name: str, value: Any, n_classes: int) -> list:
-    """[x, y, class] with finite x, y and an integer class id in [0, n_classes − 1]."""
-    if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != 3:
-        raise ValueError(f"{name}={value!r}: expected a probe point [x, y, class]")
-    x = P.check_float(f"{name}[0]", value[0])
-    y = P.check_float(f"{name}[1]", value[1])
-    c = value[2]
-    if isinstance(c, bool) or not (isinstance(c, int) or (isinstance(c, float) and c.is_integer())):
-        raise ValueError(f"{name}[2]={c!r}: expected a class id in [0, {n_classes - 1}]")
-    if not 0 <= int(c) < n_classes:
-        raise ValueError(f"{name}[2]={c!r}: class id out of range; accepted 0–{n_classes - 1}")
-    return [x, y, int(c)]
-
-
-def checks(partition: Partition = FIVE_REGIONS) -> dict:
-    """The parameter checks of notebook 02 (for :func:`genmod.params.resolve`)."""
-    k = check_partition(partition).n_classes
-    return {
-        "n_points": lambda n, v: P.check_int(n, v, 100, 100_000),
-        "epochs": lambda n, v: P.check_int(n, v, 1, 100_000),
-        "T": lambda n, v: P.check_int(n, v, 1, 10_000),
-        "probe_points": lambda n, v: P.check_list(n, v, lambda m, p: check_probe(m, p, k), 1),
-        "bonus_target": check_point,
-        "cache_dir": lambda n, v: P.check_str(n, v),
-        "results_path": lambda n, v: P.check_str(n, v),
-        "retrain": P.check_bool,
-    }
-
-
-def resolve_params(given: dict, partition: Partition = FIVE_REGIONS) -> dict:
-    """Profile resolution + validation of notebook 02's parameters (before any work)."""
-    return P.resolve(given, PROFILES, checks(partition))
 
 
 # --------------------------------------------------------------------- geometry
@@ -275,6 +97,109 @@ def default_margin(partition: Partition, c: int, margin: float = 0.2) -> float:
     return min(margin, round(inradius / 2, 4))
 
 
+def distance_to_region(points, partition: Partition, c: int) -> np.ndarray:
+    """Distance from each point to class c's region (0 inside it)."""
+    p = _np(points).astype(np.float64).reshape(-1, 2)
+    return np.min([_rect_dist(p, r) for r in partition.regions[c]], axis=0)
+
+
+def class_covariance(partition: Partition, c: int) -> np.ndarray:
+    """The exact 2 × 2 covariance of class c's uniform distribution (x and y are independent
+    inside each rectangle, so E[xy] = Σ_r w_r·m_rx·m_ry)."""
+    rs = partition.regions[c]
+    a = np.array([(r[1] - r[0]) * (r[3] - r[2]) for r in rs])
+    w = a / a.sum()
+    m = np.array([[(r[0] + r[1]) / 2, (r[2] + r[3]) / 2] for r in rs])
+    mean = partition.mean(c)
+    var = partition.var(c)
+    cxy = float((w * m[:, 0] * m[:, 1]).sum() - mean[0] * mean[1])
+    return np.array([[var[0], cxy], [cxy, var[1]]])
+
+
+def region_perimeter(partition: Partition, c: int) -> float:
+    """Length of the boundary of class c's region: the rectangles' perimeters less twice the
+    length of every edge two of its rectangles share."""
+    rs = partition.regions[c]
+    total = sum(2 * ((r[1] - r[0]) + (r[3] - r[2])) for r in rs)
+    for i, a in enumerate(rs):
+        for b in rs[i + 1 :]:
+            if np.isclose(a[1], b[0]) or np.isclose(b[1], a[0]):
+                total -= 2 * max(0.0, min(a[3], b[3]) - max(a[2], b[2]))
+            if np.isclose(a[3], b[2]) or np.isclose(b[3], a[2]):
+                total -= 2 * max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    return float(total)
+
+
+def _cell_centres(partition: Partition, c: int, step: float) -> np.ndarray:
+    """Centres of a grid of cells of side ≈ ``step`` inside each rectangle of class c (the
+    same number of cells per unit area everywhere, so a share of cells is a share of area)."""
+    out = []
+    for r in partition.regions[c]:
+        nx = max(1, round((r[1] - r[0]) / step))
+        ny = max(1, round((r[3] - r[2]) / step))
+        xs = r[0] + (np.arange(nx) + 0.5) * (r[1] - r[0]) / nx
+        ys = r[2] + (np.arange(ny) + 0.5) * (r[3] - r[2]) / ny
+        gx, gy = np.meshgrid(xs, ys, indexing="ij")
+        out.append(np.stack([gx.ravel(), gy.ravel()], 1))
+    return np.concatenate(out)
+
+
+def edge_area_share(partition: Partition, c: int, band, step: float = 0.004):
+    """Share of class c's area within ``band`` of the region's edge (cell-centre grid);
+    ``band`` a number, or a dict of named bands (returns a dict)."""
+    g = _cell_centres(partition, c, step)
+    d = boundary_distance(g, partition, np.full(len(g), c))
+    if isinstance(band, dict):
+        return {k: float((d < b).mean()) for k, b in band.items()}
+    return float((d < band).mean())
+
+
+def region_topology(partition: Partition, c: int, step: float = 0.005) -> dict:
+    """``pieces`` (connected parts) and ``holes`` (bounded parts of the complement) of class
+    c's region, counted on a grid of cell side ``step`` (4-neighbour connectivity)."""
+    from scipy import ndimage
+
+    ticks = np.arange(-1.0 - 2 * step, 1.0 + 2 * step, step) + step / 2
+    gx, gy = np.meshgrid(ticks, ticks, indexing="ij")
+    inside = partition.in_class(np.stack([gx.ravel(), gy.ravel()], 1), c).reshape(gx.shape)
+    _, pieces = ndimage.label(inside)
+    out_lab, n_out = ndimage.label(~inside)
+    border = set(
+        np.unique(np.concatenate([out_lab[0], out_lab[-1], out_lab[:, 0], out_lab[:, -1]]))
+    )
+    holes = sum(1 for k in range(1, n_out + 1) if k not in border)
+    return {"pieces": int(pieces), "holes": int(holes)}
+
+
+def class_geometry(partition: Partition, bands: dict[str, float]) -> dict[int, dict]:
+    """Per class: ``area``, ``perimeter`` (boundary length), ``perimeter_per_area``,
+    ``edge_area_share`` (share of the area within each named band of the edge),
+    ``pieces``, ``holes``, ``convex`` (the region is its bounding box: a union of
+    axis-aligned rectangles is convex only then), ``mean`` and ``mean_inside`` (the class
+    mean lies in the region) and ``correlation`` (of x and y under the class's uniform
+    distribution)."""
+    out = {}
+    areas = partition.areas()
+    for c in range(partition.n_classes):
+        rs = np.array(partition.regions[c])
+        box = (rs[:, 1].max() - rs[:, 0].min()) * (rs[:, 3].max() - rs[:, 2].min())
+        mean = partition.mean(c)
+        cov = class_covariance(partition, c)
+        per = region_perimeter(partition, c)
+        out[c] = {
+            "area": float(areas[c]),
+            "perimeter": per,
+            "perimeter_per_area": per / float(areas[c]),
+            "edge_area_share": edge_area_share(partition, c, dict(bands)),
+            **region_topology(partition, c),
+            "convex": bool(np.isclose(box, areas[c])),
+            "mean": mean.tolist(),
+            "mean_inside": bool(partition.in_class(mean[None], c)[0]),
+            "correlation": float(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])),
+        }
+    return out
+
+
 # --------------------------------------------------------------------- oracle
 class ClassOracle:
     """The closed-form oracle ε*(x, t, c) of :class:`~genmod.diffusion.oracle.Oracle`, one
@@ -314,15 +239,61 @@ class ClassOracle:
 
 # --------------------------------------------------------------------- sampling
 def class_prior(partition: Partition, schedule: Schedule) -> tuple[torch.Tensor, torch.Tensor]:
-    """The matched prior of each class at t = 1: N(mean_c, diag(σ(1)² + var_c)).
+    """The improved sampler's prior of each class at t = 1: the diagonal moment-matched
+    Gaussian N(mean_c, diag(σ(1)² + var_c)) (returns means (C, 2), stds (C, 2)).
 
-    p_1(x | c) = p_data(· | c) ⊛ N(0, σ(1)² I) has exactly this mean and per-coordinate
-    variance; the exercise's N(0, I) has neither (returns means (C, 2), stds (C, 2)).
+    The t = 1 marginal p_1(x | c) = p_data(· | c) ⊛ N(0, σ(1)² I) has this mean and these
+    per-coordinate variances, but it is neither Gaussian nor, for most classes,
+    uncorrelated (:func:`prior_mismatch` measures both).
     """
     s1 = schedule.sigma_max
     means = torch.tensor(np.stack([partition.mean(c) for c in range(partition.n_classes)]))
     var = torch.tensor(np.stack([partition.var(c) for c in range(partition.n_classes)]))
     return means.float(), torch.sqrt(s1**2 + var).float()
+
+
+@torch.no_grad()
+def prior_mismatch(
+    partition: Partition, schedule: Schedule, n: int, generator: torch.Generator
+) -> dict[int, dict]:
+    """How far each class's t = 1 marginal p_1(· | c) is from :func:`class_prior`'s Gaussian q.
+
+    - ``correlation_t1``: the exact correlation of x and y under p_1 (cov_xy of the class
+      over √((var_x + σ(1)²)(var_y + σ(1)²))); ``correlation_data``: the class's own;
+    - ``kl``: KL(p_1 ‖ q) by Monte Carlo over ``n`` draws of p_1 (log p_1 exact, from the
+      oracle), with its standard error ``kl_stderr``;
+    - ``kl_correlation`` = −½ log(1 − ρ₁²): the part of the KL that the full-covariance
+      moment-matched Gaussian would remove (exact: for moment-matched Gaussians the KL is
+      the difference of their entropies); ``kl_shape`` = ``kl`` − ``kl_correlation``: what
+      is left, KL(p_1 ‖ N(mean, full covariance)), the non-Gaussian shape (same standard
+      error).
+    """
+    from genmod.diffusion.likelihood import gaussian_log_prob
+
+    s1 = schedule.sigma_max
+    means, stds = class_prior(partition, schedule)
+    out = {}
+    for c in range(partition.n_classes):
+        oracle = Oracle(Partition((partition.regions[c],)), schedule)
+        x = partition.sample_class(c, n, generator).double()
+        x = x + s1 * torch.randn(n, 2, generator=generator, dtype=torch.float64)
+        lp = oracle.log_prob(x, torch.tensor(1.0, dtype=torch.float64))
+        lq = gaussian_log_prob(x, means[c].double(), stds[c].double())
+        d = (lp - lq).double()
+        cov = class_covariance(partition, c)
+        rho1 = cov[0, 1] / np.sqrt((cov[0, 0] + s1**2) * (cov[1, 1] + s1**2))
+        kl_corr = float(-0.5 * np.log1p(-(rho1**2)))
+        kl, se = float(d.mean()), float(d.std() / np.sqrt(n))
+        out[c] = {
+            "correlation_data": float(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])),
+            "correlation_t1": float(rho1),
+            "kl": kl,
+            "kl_stderr": se,
+            "kl_correlation": kl_corr,
+            "kl_shape": kl - kl_corr,
+            "n": n,
+        }
+    return out
 
 
 def balanced_labels(n_classes: int, per_class: int) -> torch.Tensor:
@@ -381,12 +352,12 @@ def sample_classes(
 
 @torch.no_grad()
 def denoised_along_the_way(
-    eps_model, z, labels, schedule: Schedule, T: int, t_stops, device="cpu"
-) -> dict[float, torch.Tensor]:
+    eps_model, z, labels, schedule: Schedule, T: int, t_stops, device="cpu", with_end=False
+):
     """One DDIM run from z; the denoised estimate x̂_0(x_t, t) at each t in ``t_stops``
     (grid times; t = 0 is the end point's x̂_0, one extra evaluation). Stopping at t_s and
-    returning x̂_0 is the "final denoised estimate" sampler: the posterior mean at noise
-    σ(t_s) snaps points within ~σ(t_s) of a region back inside it."""
+    returning x̂_0 is the "final denoised estimate" sampler. Returns {t: x̂_0}, and with
+    ``with_end`` also the run's end point: ({t: x̂_0}, x)."""
     ts = time_grid(T)
     stops = {float(s) for s in t_stops}
     grid = {round(float(t), 9): float(t) for t in ts}
@@ -405,7 +376,47 @@ def denoised_along_the_way(
     x = sample_ddim(eps_model, z.to(device), ts, schedule, c=lab, callback=cb)
     if 0.0 in stops:
         out[0.0] = denoised(eps_model, x, 0.0, schedule, lab).cpu()
-    return out
+    return (out, x.cpu()) if with_end else out
+
+
+@torch.no_grad()
+def class_steering(
+    eps_model, z, schedule: Schedule, T: int, partition: Partition, device="cpu"
+) -> dict:
+    """Each start z_j run by DDIM (T steps) under every class c: does the end point land in
+    the conditioned class's region rather than in the others?
+
+    Returns ``end_points`` (C, n, 2), ``region`` (C, n): the class whose region holds the
+    end point (−1: outside the square), and per conditioned class c: ``hits_own`` (runs
+    under c that end in region c, of ``n``), ``hits_other`` (runs under the other classes
+    that end in region c, of ``n_other`` = (C − 1)·n), ``distance_own`` (mean distance of
+    the end points under c to region c) and ``distance_other`` (the same for the runs under
+    the other classes).
+    """
+    k, n = partition.n_classes, z.shape[0]
+    ts = time_grid(T)
+    zz = z.repeat(k, 1).to(device)
+    lab = torch.arange(k).repeat_interleave(n).to(device)
+    x = sample_ddim(eps_model, zz, ts, schedule, c=lab).cpu().reshape(k, n, 2)
+    region = partition.label(x.reshape(-1, 2).numpy()).reshape(k, n)
+    per_class = {}
+    for c in range(k):
+        d = distance_to_region(x.reshape(-1, 2), partition, c).reshape(k, n)
+        others = [j for j in range(k) if j != c]
+        per_class[c] = {
+            "hits_own": int((region[c] == c).sum()),
+            "n": n,
+            "hits_other": int((region[others] == c).sum()),
+            "n_other": n * len(others),
+            "distance_own": float(d[c].mean()),
+            "distance_other": float(d[others].mean()),
+        }
+    return {
+        "z": z.tolist(),
+        "end_points": x.tolist(),
+        "region": region.tolist(),
+        "per_class": per_class,
+    }
 
 
 def class_accuracy(points, labels, partition: Partition) -> dict[int, float]:
@@ -456,6 +467,28 @@ def spread_stats(
     return stats
 
 
+@torch.no_grad()
+def posterior_mean_inside(
+    partition: Partition, schedule: Schedule, ts, n: int, generator: torch.Generator
+) -> dict[float, dict[int, float]]:
+    """For each t in ``ts`` and class c: the share of noisy true points x_t = x_0 + σ(t)ε
+    (x_0 uniform on region c) whose exact posterior mean E[x_0 | x_t, c] (the oracle's
+    x̂_0) lies inside region c. A convex region holds every posterior mean; a non-convex
+    one need not."""
+    oracle = ClassOracle(partition, schedule)
+    out: dict[float, dict[int, float]] = {}
+    for t in ts:
+        sig = float(schedule.sigma(torch.tensor(float(t), dtype=torch.float64)))
+        out[float(t)] = {}
+        for c in range(partition.n_classes):
+            x0 = partition.sample_class(c, n, generator).double()
+            xt = x0 + sig * torch.randn(n, 2, generator=generator, dtype=torch.float64)
+            lab = torch.full((n,), c)
+            x_hat = denoised(oracle, xt, float(t), schedule, lab)
+            out[float(t)][c] = float(partition.in_class(x_hat.numpy(), c).mean())
+    return out
+
+
 def _fill(points: np.ndarray, partition: Partition, c: int, cell: float = 0.05) -> float:
     """Share of the cells (side ``cell``) of region c that hold at least one point."""
     ticks = np.arange(-1 + cell / 2, 1, cell)
@@ -500,21 +533,27 @@ def evaluate_probes(
     ode_steps: int,
     generator: torch.Generator,
     device="cpu",
+    ode_method: str | None = None,
 ) -> list[dict]:
-    """For each probe [x, y, c]: the Eq. 9 bound −L_T ± its standard error, the exact
-    log-likelihood of the PF-ODE sampler (exercise prior N(0, I) and the class's matched
-    prior), the terms Eq. 9 leaves out, and the true log density (−log area_c or −inf)."""
+    """For each probe [x, y, c]: the Eq. 9 estimate −L_T ± its standard error, the density
+    of the continuous-time probability-flow ODE's output at t = 0 (started from the class's
+    moment-matched prior, and from the exercise's N(0, I)), the terms Eq. 9 leaves out of
+    the variational bound, the probe's distance to its class's region and the true log
+    density (−log area_c or −inf). ``solver``: how the ODE was integrated (``ode_steps``
+    only matter to a fixed-step solver; ``ode_method``: the solver, None for
+    :func:`~genmod.diffusion.likelihood.exact_log_prob`'s default)."""
     from genmod.diffusion.likelihood import eq9_bound, exact_log_prob, vlb_terms
+
+    ode = {"n_steps": ode_steps} | ({} if ode_method is None else {"method": ode_method})
 
     x = torch.tensor([[p[0], p[1]] for p in probes], dtype=torch.float32, device=device)
     c = torch.tensor([p[2] for p in probes], dtype=torch.int64, device=device)
     est = eq9_bound(eps_model, x, schedule, T=T, c=c, n_draws=n_draws, generator=generator)
     means, stds = class_prior(partition, schedule)
-    ex_std = exact_log_prob(eps_model, x, schedule, c=c, n_steps=ode_steps)
+    ex_std = exact_log_prob(eps_model, x, schedule, c=c, **ode)
     ex_match = exact_log_prob(
-        eps_model, x, schedule, c=c, prior_mean=means[c.cpu()], prior_std=stds[c.cpu()],
-        n_steps=ode_steps,
-    )  # fmt: skip
+        eps_model, x, schedule, c=c, prior_mean=means[c.cpu()], prior_std=stds[c.cpu()], **ode
+    )
     truth = true_log_density(partition, x.cpu(), c.cpu())
     out = []
     for i, (px, py, pc) in enumerate(probes):
@@ -533,6 +572,8 @@ def evaluate_probes(
                 "truth": float(truth[i]) if np.isfinite(truth[i]) else None,
                 "reconstruction": float(terms["reconstruction"][0]),
                 "prior_kl": float(terms["prior_kl"][0]),
+                "distance_to_region": float(distance_to_region([[px, py]], partition, pc)[0]),
+                "solver": dict(getattr(ex_match, "solver", {}) or {}),
             }
         )
     return out
@@ -547,21 +588,30 @@ def interior_exact_likelihood(
     generator: torch.Generator,
     prior: str = "matched",
     device="cpu",
+    denoised_output: bool = False,
+    ode_method: str | None = None,
 ) -> dict[int, dict]:
-    """Per class: the exact PF-ODE log-likelihood averaged over interior points (at least
-    :func:`default_margin` from the region's edge), with the sampler's prior ``"matched"``
-    (the improved sampler) or ``"standard"`` (N(0, I)); and the truth −log(area_c)."""
-    from genmod.diffusion.likelihood import exact_log_prob
+    """Per class: the log density of the continuous-time probability-flow ODE's output at
+    t = 0, averaged over interior points (at least :func:`default_margin` from the region's
+    edge), started from the class's moment-matched prior (``"matched"``) or from N(0, I)
+    (``"standard"``); with ``denoised_output`` the density of the sampler that returns the
+    denoised estimate x̂_0 of the ODE's end point instead (the improved sampler's
+    continuous-time limit). With the truth −log(area_c) and the solver used (``ode_method``:
+    None for :func:`~genmod.diffusion.likelihood.exact_log_prob`'s default)."""
+    from genmod.diffusion import likelihood as L
 
+    if prior not in ("standard", "matched"):
+        raise ValueError(f"prior={prior!r}: accepted 'standard' | 'matched'")
+    fn = L.exact_log_prob_denoised if denoised_output else L.exact_log_prob
     means, stds = class_prior(partition, schedule)
     out = {}
     for c in range(partition.n_classes):
         margin = default_margin(partition, c)
         pts = interior_points(partition, c, n_per_class, margin, generator).to(device)
         kw = {} if prior == "standard" else {"prior_mean": means[c], "prior_std": stds[c]}
-        if prior not in ("standard", "matched"):
-            raise ValueError(f"prior={prior!r}: accepted 'standard' | 'matched'")
-        res = exact_log_prob(eps_model, pts, schedule, c=c, n_steps=ode_steps, **kw)
+        if ode_method is not None:
+            kw["method"] = ode_method
+        res = fn(eps_model, pts, schedule, c=c, n_steps=ode_steps, **kw)
         lp = res.log_prob.double()
         out[c] = {
             "mean": float(lp.mean()),
@@ -569,5 +619,6 @@ def interior_exact_likelihood(
             "truth": float(-np.log(partition.areas()[c])),
             "margin": margin,
             "n": len(lp),
+            "solver": dict(getattr(res, "solver", {}) or {}),
         }
     return out

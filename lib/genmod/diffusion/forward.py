@@ -52,3 +52,22 @@ def forward_trajectory(
     xi = torch.randn(len(ts), x0.shape[0], 2, generator=generator, dtype=torch.float64)
     paths = x0[None] + torch.cumsum(std[:, None, None] * xi, dim=0)
     return ts, paths
+
+
+def forward_check(ts, paths, start, schedule: Schedule) -> dict:
+    """Empirical mean/variance of many forward paths vs x0 and σ(t)² at t = 0.5 and t = 1,
+    and the variance a random walk with σ(t_k)² per step would reach."""
+    ts = torch.as_tensor(ts, dtype=torch.float64)
+    half = int(torch.searchsorted(ts, torch.tensor(0.5, dtype=torch.float64)))
+    s2 = schedule.sigma(ts) ** 2
+    x0 = torch.as_tensor(start, dtype=paths.dtype)
+    return {
+        "n_paths": int(paths.shape[1]),
+        "t_half": float(ts[half]),
+        "var_half": float(paths[half].var(0).mean()),
+        "sigma2_half": float(s2[half]),
+        "var_end": float(paths[-1].var(0).mean()),
+        "sigma2_end": float(s2[-1]),
+        "mean_err": float((paths[-1].mean(0) - x0).abs().max()),
+        "random_walk_var_end": float(s2.sum()),
+    }

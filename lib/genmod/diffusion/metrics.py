@@ -1,11 +1,15 @@
-"""Quality metrics against the known truth (REPORT_SPEC.md, "Quality metrics").
+"""Quality metrics against the known truth.
 
 - :func:`inside_fraction` — share of samples inside the square (inside their class region);
 - :func:`edge_band` — share with max(|x|, |y|) > 0.9 (1 − 0.9² = 0.19 for the truth);
 - :func:`energy_distance` — the two-sample energy distance
   D²(A, B) = 2·E‖a − b‖ − E‖a − a'‖ − E‖b − b'‖ (V-statistic: all pairs, ≥ 0), with
   :func:`noise_floor`, its spread between two independent samples of the truth itself;
-- :func:`ks_uniform` — Kolmogorov–Smirnov test of each marginal against U(−1, 1).
+- :func:`ks_uniform` — Kolmogorov–Smirnov test of each marginal against U(−1, 1);
+- :func:`corner_share`, :func:`spread`, :func:`outside_median_distance` — the share in the four
+  corner squares, the standard deviation per coordinate (with its standard error) and how far
+  outside the square the outside points lie; :class:`Evaluator` gathers them per sample;
+- :func:`path_ratio`, :func:`max_abs_diff` — of trajectories and of repeated runs.
 """
 
 from __future__ import annotations
@@ -95,3 +99,88 @@ def summarize(points, truth_points, floor: dict | None = None) -> dict:
     if floor is not None:
         out["below_floor_p95"] = bool(d <= floor["p95"])
     return out
+
+
+# ------------------------------------------------------------- samples of the square
+#: Share of the truth in the four 0.2 × 0.2 corner squares of [-1, 1]² (4 · 0.04 / 4).
+TRUTH_CORNER_SHARE = 0.04
+
+
+def truth_edge_band(threshold: float = 0.9) -> float:
+    """The truth's share with max(|x|, |y|) > threshold: 1 − threshold²."""
+    return 1.0 - threshold**2
+
+
+def corner_share(points, size: float = 0.2) -> float:
+    """Share of points in the four size × size corner squares of [-1, 1]²
+    (1 − size ≤ |x| ≤ 1 and 1 − size ≤ |y| ≤ 1; truth: size², 0.04 for size 0.2)."""
+    p = _t(points).abs()
+    inside = (p >= 1.0 - size) & (p <= 1.0)
+    return float((inside[:, 0] & inside[:, 1]).double().mean())
+
+
+def binomial_stderr(p: float, n: int) -> float:
+    """Standard error √(p(1 − p)/n) of a share p measured on n points."""
+    return float(np.sqrt(max(p * (1.0 - p), 0.0) / n)) if n > 0 else float("nan")
+
+
+def spread(points) -> dict:
+    """Standard deviation per coordinate (mean over the two coordinates, unbiased per
+    coordinate) with its standard error from the fourth moment,
+    SE(s) ≈ √((m₄ − s⁴)/n)/(2s) per coordinate: {std, stderr, n}."""
+    p = _t(points)
+    n = p.shape[0]
+    std = float(torch.as_tensor(points).detach().cpu().std(0).mean())
+    c = p - p.mean(0)
+    s2 = (c**2).mean(0)
+    m4 = (c**4).mean(0)
+    se = ((m4 - s2**2).clamp_min(0) / n).sqrt() / (2 * s2.sqrt())
+    return {"std": std, "stderr": float(se.pow(2).sum().sqrt() / 2), "n": int(n)}
+
+
+def outside_median_distance(points) -> float | None:
+    """Median of max(|x|, |y|) − 1 over the points outside the square (None: none outside)."""
+    p = torch.as_tensor(points).detach().cpu().double()
+    d = p.abs().max(dim=1).values - 1.0
+    d = d[d > 0]
+    return float(np.median(d.numpy())) if len(d) else None
+
+
+def max_abs_diff(runs: torch.Tensor) -> float:
+    """max over runs and points of |run_k − run_0|."""
+    return float((runs - runs[0:1]).abs().max())
+
+
+def path_ratios(xs) -> list[float]:
+    """Per point: (path length)/(net displacement) of trajectories (K, n, 2)."""
+    x = torch.as_tensor(xs).double()
+    length = (x[1:] - x[:-1]).norm(dim=-1).sum(0)
+    disp = (x[-1] - x[0]).norm(dim=-1).clamp_min(1e-12)
+    return (length / disp).tolist()
+
+
+def path_ratio(xs) -> float:
+    """Mean over points of (path length)/(net displacement) of trajectories (K, n, 2)."""
+    return float(torch.as_tensor(path_ratios(xs), dtype=torch.float64).mean())
+
+
+class Evaluator:
+    """Metrics of a sample against a *fresh* truth sample each call (so that every energy
+    distance is comparable with the noise floor): :func:`summarize`, the median distance of
+    the points outside the square and the corner share."""
+
+    def __init__(self, floor: dict, generator: torch.Generator, n: int):
+        self.floor, self.g, self.n = floor, generator, n
+
+    def __call__(self, points, truth=None) -> dict:
+        truth = square_truth(self.n, self.g) if truth is None else truth
+        out = summarize(points, truth, self.floor)
+        out["outside_median_distance"] = outside_median_distance(points)
+        out["corner_share"] = corner_share(points)
+        return out
+
+    def paired(self) -> Callable[..., dict]:
+        """An evaluator that compares every sample with ONE fresh truth sample (paired
+        comparisons between samplers: the truth sample's own noise cancels)."""
+        truth = square_truth(self.n, self.g)
+        return lambda points: self(points, truth)

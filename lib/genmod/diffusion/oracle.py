@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from genmod.diffusion.data import SQUARE, Partition
@@ -121,3 +122,23 @@ class Oracle:
         resp = torch.softmax(lw + logp, dim=1)
         score = (resp[:, :, None] * g).sum(1)
         return (-sigma * score).to(x.dtype)
+
+
+def oracle_loss(oracle, x0, schedule: Schedule, draws: int = 20, seed: int = 0) -> dict:
+    """The exercise's loss E‖ε*(x_t, t) − ε‖² of the oracle on the points ``x0`` (the part of
+    the loss no denoiser can remove), estimated over ``draws`` full-batch draws of (t, ε):
+    {mean, stderr, draws}."""
+    g = torch.Generator().manual_seed(seed)
+    vals = []
+    with torch.inference_mode():
+        for _ in range(draws):
+            t = torch.rand(x0.shape[0], generator=g)
+            eps = torch.randn(x0.shape, generator=g)
+            xt = x0 + schedule.sigma(t)[:, None] * eps
+            vals.append(float(((oracle(xt, t) - eps) ** 2).sum(1).mean()))
+    v = np.array(vals)
+    return {
+        "mean": float(v.mean()),
+        "stderr": float(v.std(ddof=1) / np.sqrt(len(v))),
+        "draws": draws,
+    }

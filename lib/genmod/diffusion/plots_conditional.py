@@ -86,7 +86,7 @@ def probes_on_data(
     data, data_labels, probes, values, partition: Partition, value_fmt=None, lim=2.3
 ):
     """The training data with each probe (x, y, class) marked in its class colour; its label
-    (``value_fmt(i)``, e.g. "−L_T ± se / exact") sits in a column left or right of the data,
+    (``value_fmt(i)``, e.g. "−L_T ± se / PF-ODE density") sits in a column left or right of the data,
     joined to the probe by a line."""
     colors = class_colors(partition.n_classes)
     lim = max(lim, *(max(abs(p[0]), abs(p[1])) + 0.3 for p in probes))
@@ -127,7 +127,7 @@ def heatmaps(
     partition: Partition,
     vmin,
     vmax,
-    label: str = "exact log p(x | c) (nats)",
+    label: str = "log p(x | c), PF-ODE output (nats)",
 ):
     """Log-likelihood heat maps side by side (NaN: blank), with the partition drawn."""
     n = len(grids)

@@ -1,6 +1,6 @@
 """Samplers of the reverse process (k-diffusion style: small pure functions + a callback).
 
-Notation (REPORT_SPEC.md, part 1): x_t = x_0 + σ(t)·ε; the model ("EpsModel", any callable
+Notation (the exercise's): x_t = x_0 + σ(t)·ε; the model ("EpsModel", any callable
 ``eps(x, t, c=None)``) predicts ε; the denoised estimate is x̂_0 = x − σ(t)·ε̂ and the score
 s = (x̂_0 − x)/σ(t)² = −ε̂/σ(t).
 

@@ -1,4 +1,4 @@
-"""Token data for training and evaluation (REPORT_SPEC Part 2).
+"""Token data for training and evaluation (part 2 of the exercise, docs/exercise.md).
 
 The last ``val_fraction`` (10 %) of the text *by characters* is held out. Each split is
 tokenised separately. Example ``i`` is ``tokens[i : i+block_size]`` with target

@@ -1,5 +1,5 @@
 """GPT-2 (nanoGPT style): pre-LayerNorm transformer blocks, learned position embeddings,
-GELU MLP, tied input/output embeddings (REPORT_SPEC A1).
+GELU MLP, tied input/output embeddings (question A1).
 
 For a sequence of token ids ``t_1..t_T`` (or input vectors ``e_1..e_T`` in place of the
 token embeddings, for the inversion of A2)::

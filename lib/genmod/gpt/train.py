@@ -1,4 +1,4 @@
-"""Training the GPT on the book (REPORT_SPEC A1).
+"""Training the GPT on the book (question A1).
 
 AdamW with linear warm-up then cosine decay to ``min_lr``, gradient clipping, dropout; the
 training loss of every step, and at every ``eval_interval`` steps the full validation loss

@@ -96,7 +96,8 @@ class Run:
         show(
             table(
                 ["stage", "seconds"],
-                [[k, f"{v:.1f}"] for k, v in seconds.items()] + [["total", f"{self.timer.total:.1f}"]],
+                [[k, f"{v:.1f}"] for k, v in seconds.items()]
+                + [["total", f"{self.timer.total:.1f}"]],
             )
         )
         path = self.results.write(self.params["results_path"])
@@ -104,7 +105,9 @@ class Run:
         return path
 
 
-def start(config: ModuleType, answers: ModuleType | Mapping[str, Answer], namespace: Mapping) -> Run:
+def start(
+    config: ModuleType, answers: ModuleType | Mapping[str, Answer], namespace: Mapping
+) -> Run:
     """Set up a run of the section described by ``config`` (its ``SECTION``, ``PARAMETERS``,
     ``resolve_params`` and ``settings``), with the notebook's parameters read from
     ``namespace`` (the notebook's ``globals()``)."""

@@ -1,0 +1,201 @@
+"""What the three explorers share: the widget plumbing (:class:`Explorer`), pyplot-free
+figures rendered to PNG, the PNG image widget shown at its natural size, small HTML
+helpers and the visible rendering of whitespace tokens."""
+
+from __future__ import annotations
+
+import html
+import io
+import struct
+import time
+from collections.abc import Callable
+from typing import Any
+
+# ----------------------------------------------------------------------- text helpers
+# whitespace characters drawn as visible symbols (a token made only of whitespace would
+# otherwise render as nothing)
+VISIBLE = {"\n": "↵", "\r": "␍", "\t": "⇥", "\v": "␋", "\f": "␌"}
+
+
+def visible_token(tok: str) -> str:
+    """A token as text a reader can see: newlines ↵, carriage returns ␍, tabs ⇥ (anywhere in
+    the token); a token made only of spaces shows them as ␣ (a leading space of a word, as in
+    GPT-2's " Alice", stays a space); other invisible characters as their escape; the empty
+    token as ∅."""
+    if tok == "":
+        return "∅"
+    if tok.strip(" ") == "":
+        return "␣" * len(tok)
+    out = []
+    for ch in tok:
+        if ch in VISIBLE:
+            out.append(VISIBLE[ch])
+        elif ch != " " and not ch.isprintable():
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def short_token(tok: str, n: int = 12) -> str:
+    """:func:`visible_token`, cut to ``n`` characters (…)."""
+    t = visible_token(tok)
+    return t if len(t) <= n else t[: n - 1] + "…"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 step', '2 steps' (``many`` for irregular plurals)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def html_table(rows) -> str:
+    """Rows of (label, HTML value) as a two-column left-aligned table."""
+    cells = "".join(
+        f"<tr><td style='text-align:left;padding-right:1em'>{k}</td>"
+        f"<td style='text-align:left'>{v}</td></tr>"
+        for k, v in rows
+    )
+    return f"<table>{cells}</table>"
+
+
+# ----------------------------------------------------------------------- figures
+FIGURE_DPI = 80  # the explorers' PNGs: 1 inch of figure = 80 image pixels = 80 CSS pixels
+
+
+def new_figure(nrows: int, ncols: int, figsize, layout: str = "constrained"):
+    """A pyplot-free figure (not shown by the inline backend, garbage-collected).
+
+    ``layout`` is always explicit ("constrained" or "none"): the notebook style turns the
+    constrained layout on globally, which would otherwise override a figure that sets its
+    own margins with ``subplots_adjust`` (and warn)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout=layout)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, list(axes.flat)
+
+
+def figure_png(fig, dpi: int = FIGURE_DPI) -> bytes:
+    """The figure as PNG bytes (for ``widgets.Image``)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) in pixels from a PNG's header."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("not a PNG")
+    return struct.unpack(">II", png[16:24])
+
+
+class PersistentPlot:
+    """A figure built once and updated in place by a subclass's ``__call__``: the first draw
+    lays it out (constrained layout), which is then frozen (the axes keep their positions;
+    later draws skip the layout pass). Subclasses set ``self.fig``."""
+
+    fig: Any
+    _first: bool = True
+
+    def png(self) -> bytes:
+        png = figure_png(self.fig)
+        if self._first:
+            self.fig.set_layout_engine("none")
+            self._first = False
+        return png
+
+
+def png_image():
+    """A PNG ``widgets.Image`` that is shown at its natural size.
+
+    In JupyterLab a widget inside a ``VBox`` is stretched across the output's width
+    (``align-items: stretch``), and an image's height follows: the figure's pixels would be
+    scaled up (blurry text, a taller plot). Aligned to the start it keeps its own width, and
+    ``max-width: 100%`` (ipywidgets' default) still shrinks it in a narrow window."""
+    import ipywidgets as W
+
+    return W.Image(format="png", layout=W.Layout(align_self="flex-start"))
+
+
+# ----------------------------------------------------------------------- widgets plumbing
+class Explorer:
+    """Controls → compute → render, updated in place on every change.
+
+    ``controls``: name → widget (its ``value`` is passed to ``compute`` under that name);
+    ``render(result)`` returns output name → new ``value`` for the widgets in ``outputs``.
+    After each update: ``result`` (the compute function's value), ``seconds`` (compute +
+    render wall time), ``n_updates``; the status line reads "update #n in s.ss s". An
+    exception is shown in the UI and kept in ``error`` (the widgets keep their previous
+    output). Display with ``display(explorer)`` or as a cell's last expression.
+    """
+
+    def __init__(
+        self,
+        controls: dict,
+        compute: Callable[..., Any],
+        render: Callable[[Any], dict],
+        outputs: dict,
+        body=None,
+        title: str = "",
+    ):
+        import ipywidgets as W
+
+        self.controls, self.outputs = controls, outputs
+        self.compute, self.render = compute, render
+        self.result: Any = None
+        self.error: str | None = None
+        self.seconds: float | None = None
+        self.n_updates = 0
+        self._held = 0
+        self.status = W.HTML()
+        self.status.add_class("genmod-explorer-status")
+        box = W.HBox(list(controls.values()), layout=W.Layout(flex_flow="row wrap"))
+        head = [W.HTML(f"<b>{html.escape(title)}</b>")] if title else []
+        self.ui = W.VBox(head + [box, self.status, body or W.VBox(list(outputs.values()))])
+        self.ui.add_class("genmod-explorer")
+        self._last: dict | None = None
+        for w in controls.values():
+            w.observe(self.update, names="value")
+        self.update()
+
+    def values(self) -> dict:
+        return {k: w.value for k, w in self.controls.items()}
+
+    def hold(self):
+        """Context manager: changes inside it trigger one update at the end, not one each."""
+        explorer = self
+
+        class _Hold:
+            def __enter__(self):
+                explorer._held += 1
+
+            def __exit__(self, *exc):
+                explorer._held -= 1
+                if explorer._held == 0:
+                    explorer.update()
+
+        return _Hold()
+
+    def update(self, change=None) -> None:
+        """Recompute and redraw (skipped while held, or when no value changed since the last
+        successful update)."""
+        values = self.values()
+        if self._held or values == self._last:
+            return
+        t0 = time.perf_counter()
+        try:
+            result = self.compute(**values)
+            new = self.render(result)
+        except Exception as e:  # shown in the UI; a widget callback must not raise
+            self.error = f"{type(e).__name__}: {e}"
+            self.status.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
+            return
+        for name, value in new.items():
+            self.outputs[name].value = value
+        self.result, self.error, self._last = result, None, values
+        self.seconds = time.perf_counter() - t0
+        self.n_updates += 1
+        self.status.value = f"<small>update #{self.n_updates} in {self.seconds:.2f} s</small>"
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.ui._repr_mimebundle_(**kwargs)

@@ -1,0 +1,1160 @@
+"""Section 02's answers: one pure function of the results record per question id.
+
+Each function takes the section's whole results record (plain JSON, as written to
+results.json) and returns Markdown. Every claim is a measured value or a statement chosen by
+comparing measured values with their noise: a class accuracy p over n samples has the
+binomial standard error √(p(1 − p)/n), two accuracies are compared with the pooled standard
+error of their difference, an Eq. 9 estimate carries its Monte-Carlo standard error, and a
+difference within two standard errors is "within the noise".
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from genmod.sections.markdown import compare, pct, plural, table
+
+RHO_STRONG = 0.9  # |Spearman ρ| over the classes that counts as "orders them the same way"
+WITHIN_TRUTH = 0.15  # nats: the interior-likelihood target (count of classes within it)
+
+
+# --------------------------------------------------------------------------- helpers
+def _num(v) -> float:
+    """A number from the record ("inf", "-inf", "nan" strings and None included)."""
+    if v is None:
+        return math.nan
+    return float(v)
+
+
+def _order(values) -> str:
+    """Class ids by decreasing value, '>' between different values, '=' between ties."""
+    idx = sorted(range(len(values)), key=lambda c: -values[c])
+    out = str(idx[0])
+    for a, b in zip(idx, idx[1:]):
+        out += (" = " if values[a] == values[b] else " > ") + str(b)
+    return out
+
+
+def _classes(rec) -> tuple[int, list[str]]:
+    cl = rec["classes"]
+    return int(cl["n"]), list(cl["names"])
+
+
+def _by_class(d: dict, k: int) -> list[float]:
+    return [_num(d[str(c)]) for c in range(k)]
+
+
+def _ids(cs) -> str:
+    return ", ".join(str(c) for c in cs)
+
+
+def _named(cs, names) -> str:
+    return ", ".join(f"{c} ({names[c]})" for c in cs)
+
+
+def _pooled_se(p1: float, p2: float, n1: int, n2: int) -> float:
+    """Standard error of p1 − p2 for two binomial shares (pooled under p1 = p2)."""
+    p = (p1 * n1 + p2 * n2) / (n1 + n2)
+    return math.sqrt(max(p * (1 - p), 0.0) * (1 / n1 + 1 / n2))
+
+
+def _mean_diff(a: list[float], b: list[float], n: int) -> tuple[float, float]:
+    """Mean over classes of a − b (shares over n samples each) and its standard error."""
+    k = len(a)
+    diff = float(np.mean(a) - np.mean(b))
+    var = sum(_pooled_se(x, y, n, n) ** 2 for x, y in zip(a, b))
+    return diff, math.sqrt(var) / k
+
+
+def _ranks(v) -> np.ndarray:
+    v = np.asarray(v, dtype=float)
+    order = np.argsort(v, kind="stable")
+    r = np.empty(len(v))
+    r[order] = np.arange(len(v), dtype=float)
+    for x in np.unique(v):  # ties share their mean rank
+        m = v == x
+        r[m] = r[m].mean()
+    return r
+
+
+def spearman(a, b) -> float:
+    """Spearman's rank correlation (ties: mean ranks); nan when either side is constant."""
+    ra, rb = _ranks(a), _ranks(b)
+    if ra.std() == 0 or rb.std() == 0:
+        return math.nan
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def _snr_span(rec) -> float:
+    """SNR(0) − SNR(1) of the schedule, 1/σ(0)² − 1/σ(1)²."""
+    s = rec.get("schedule", {})
+    s0, s1 = _num(s.get("sigma_min", math.exp(-5))), _num(s.get("sigma_max", 1.0))
+    return 1 / s0**2 - 1 / s1**2
+
+
+def _sigma0(rec) -> float:
+    return _num(rec.get("schedule", {}).get("sigma_min", math.exp(-5)))
+
+
+def _solver_text(solver: dict, ode_steps) -> str:
+    if not solver:
+        return f"RK4 with {ode_steps} steps"
+    method = solver.get("method", "?")
+    if "rtol" in solver:
+        lib = solver.get("library", "")
+        return (
+            f"the adaptive {method} solver{' of ' + lib if lib else ''} "
+            f"(rtol {solver['rtol']:g}, atol {solver.get('atol', 0):g}, "
+            f"{solver.get('dtype', '')})"
+        )
+    return (
+        f"{method} with {solver.get('n_steps', ode_steps)} fixed steps ({solver.get('dtype', '')})"
+    )
+
+
+# --------------------------------------------------------------------------- C1
+def c1_table(rec) -> str:
+    cl = rec["classes"]
+    k, names = _classes(rec)
+    geo = cl.get("geometry", {})
+    rows = []
+    for c in range(k):
+        g = geo.get(str(c), {})
+        rows.append(
+            [
+                c,
+                names[c],
+                len(cl["regions"][str(c)]),
+                f"{cl['areas'][c]:.2f}",
+                cl["train_counts"][c],
+                f"{cl['inradius'][c]:.3f}",
+                g.get("pieces", "–"),
+                g.get("holes", "–"),
+                f"{g['perimeter_per_area']:.1f}" if g else "–",
+                ("yes" if g["mean_inside"] else "no") if g else "–",
+            ]
+        )
+    head = [
+        "class", "shape", "rectangles", "area", "training points", "inradius", "pieces",
+        "holes", "boundary length / area", "mean inside",
+    ]  # fmt: skip
+    return table(head, rows)
+
+
+def c1(rec: dict) -> str:
+    cl = rec["classes"]
+    k, names = _classes(rec)
+    areas = [float(a) for a in cl["areas"]]
+    counts = [int(n) for n in cl["train_counts"]]
+    inr = [float(r) for r in cl["inradius"]]
+    geo = {int(c): g for c, g in cl.get("geometry", {}).items()}
+    big, small = int(np.argmax(areas)), int(np.argmin(areas))
+    few = int(np.argmin(counts))
+    thin = int(np.argmin(inr))
+    text = (
+        f"The {rec['params']['n_points']} training points are drawn uniformly on the square; "
+        f"each takes the class of the region it falls in. The {k} regions tile the square "
+        "(checked: disjoint rectangles covering an area of 4, so every point of the square "
+        f"lies in exactly one class). Their areas span a factor {areas[big] / areas[small]:.0f}, "
+        f"from {areas[small]:.2f} (class {small}, {names[small]}) to {areas[big]:.2f} "
+        f"(class {big}, {names[big]}); the fewest training points, {counts[few]}, fall in class "
+        f"{few} ({names[few]}); the thinnest region is class {thin} ({names[thin]}, inradius "
+        f"{inr[thin]:.3f})."
+    )
+    if geo:
+        feats = [
+            ("non-convex", [c for c in range(k) if not geo[c]["convex"]]),
+            ("in more than one piece", [c for c in range(k) if geo[c]["pieces"] > 1]),
+            ("with a hole", [c for c in range(k) if geo[c]["holes"] > 0]),
+            ("with its mean outside its own region", [c for c in range(k) if not geo[c]["mean_inside"]]),
+        ]  # fmt: skip
+        parts = [f"{what}: {_named(cs, names) if cs else 'none'}" for what, cs in feats]
+        text += " Measured shapes — " + "; ".join(parts) + "."
+    text += (
+        " C5 measures which of these properties go with a lower per-class accuracy.\n\n"
+        + c1_table(rec)
+        + "\n\n(inradius: the largest distance from a point of the region to its edge; "
+        "pieces and holes counted on a grid of side 0.005; boundary length counts every edge "
+        "of the region, including the square's.)"
+    )
+    return text
+
+
+# --------------------------------------------------------------------------- C2
+def c2(rec: dict) -> str:
+    cond, tr, p, st = rec["conditioning"], rec["train"], rec["params"], rec["settings"]
+    k, _ = _classes(rec)
+    eff = {float(t): _num(v) for t, v in cond["class_effect"].items()}
+    n_hist = len(tr.get("loss_history", [])) or p["epochs"]
+    cache = ", loaded from the cache" if tr.get("from_cache") else ""
+    text = (
+        f"The denoiser has {cond['n_params']:,} parameters: `Embedding({k}, "
+        f"{cond.get('class_dim', 16)})` for the class, then "
+        f"{plural(cond.get('n_layers', st['n_layers']), 'fully connected hidden layer')} of "
+        f"width {cond.get('hidden', st['hidden'])}, the first taking [scaled point, noise-level "
+        "features, class vector], and a linear output layer. It was trained for "
+        f"{plural(p['epochs'], 'full-batch step')} "
+        f"({plural(st['noise_draws'], 'noise draw')} per point per step; final loss "
+        f"{tr['final_loss']:.3f}, the mean over the last {min(50, n_hist)} steps{cache}). "
+    )
+    vals = ", ".join(f"{v:.3f} at t = {t:g}" for t, v in eff.items())
+    if max(eff.values()) <= 0:
+        return text + (
+            "At 2000 points x ~ N(0, I) the output does not depend on the class: the mean "
+            f"distance between a class's ε̂ and the average over classes is {vals}."
+        )
+    top = max(eff, key=eff.get)
+    return text + (
+        "Changing the class changes the output at the same (x, t): over 2000 points "
+        "x ~ N(0, I), the mean distance between a class's ε̂ and the average over classes is "
+        f"{vals} (largest at t = {top:g})."
+    )
+
+
+# --------------------------------------------------------------------------- C3
+def _steer_rows(rec):
+    k, names = _classes(rec)
+    pc = rec["trajectories"]["steering"]["per_class"]
+    rows, groups = [], {"more": [], "same": [], "less": []}
+    for c in range(k):
+        s = pc[str(c)]
+        a, b = s["hits_own"] / s["n"], s["hits_other"] / s["n_other"]
+        word = compare(a - b, _pooled_se(a, b, s["n"], s["n_other"]), "more", "less", "same")
+        groups[word].append(c)
+        verdict = {
+            "more": "more often under c",
+            "less": "less often under c",
+            "same": "within the noise",
+        }
+        rows.append(
+            [
+                f"{c} {names[c]}",
+                f"{s['hits_own']}/{s['n']} ({pct(a, 0)})",
+                f"{s['hits_other']}/{s['n_other']} ({pct(b, 0)})",
+                f"{s['distance_own']:.3f} / {s['distance_other']:.3f}",
+                verdict[word],
+            ]
+        )
+    return rows, groups
+
+
+def c3(rec: dict) -> str:
+    tr = rec["trajectories"]
+    k, names = _classes(rec)
+    T = rec["params"]["T"]
+    pts, inside = tr["final_points"], tr["in_region"]
+    check = ", ".join(
+        f"class {c} ({names[c]}): ({pts[c][0]:.3f}, {pts[c][1]:.3f}) "
+        + ("inside its region" if inside[c] else "**outside** its region")
+        for c in range(k)
+    )
+    text = (
+        f"One DDIM run (T = {T}, z ~ N(0, I)) per class, each in its class colour (o: start, "
+        f"★: output). End points: {check}; {sum(bool(v) for v in inside)} of {k} end in their "
+        "class's region."
+    )
+    if "steering" not in tr:
+        return text
+    n = len(tr["steering"]["z"])
+    rows, g = _steer_rows(rec)
+    text += (
+        f"\n\nWhether the class, and not the sampler alone, decides where a path ends: the same "
+        f"{n} starts z ~ N(0, I) were run under every class, and for each class c we count the "
+        "runs that end in region c when conditioned on c, against the runs of the same starts "
+        "under the other classes that end there (pooled two-proportion standard error):\n\n"
+        + table(
+            [
+                "class c",
+                "runs under c ending in region c",
+                "runs under other classes ending in region c",
+                "mean distance to region c: under c / under others",
+                "difference",
+            ],
+            rows,
+        )
+        + "\n\n"
+    )
+    parts = []
+    if g["more"]:
+        parts.append(
+            "conditioning on the class puts the end point in its region more often than the "
+            f"other classes' conditioning does, beyond the noise, for classes {_ids(g['more'])}"
+        )
+    if g["same"]:
+        parts.append(f"the difference is within the noise for classes {_ids(g['same'])}")
+    if g["less"]:
+        parts.append(
+            f"for classes {_ids(g['less'])} the runs under their own class end in their region "
+            "**less** often than the runs under other classes"
+        )
+    return text + "Measured: " + "; ".join(parts) + "."
+
+
+# --------------------------------------------------------------------------- C4
+def c4(rec: dict) -> str:
+    k, _ = _classes(rec)
+    n_pc = rec["settings"]["samples_per_class"]
+    T = rec["params"]["T"]
+    acc_l = _by_class(rec["samples"]["class_accuracy"], k)
+    acc_o = _by_class(rec["samples"]["oracle_class_accuracy"], k)
+    acc_i = _by_class(rec["improved"]["class_accuracy"], k)
+    return (
+        f"{n_pc} samples per class ({n_pc * k} in all) with the exercise's sampler "
+        f"(DDIM, T = {T}, z ~ N(0, I)) from the learned model (left), the same z through "
+        f"the closed-form oracle (middle), and the improved sampler (right): "
+        f"{rec['improved']['description']}. Overall accuracy (share of samples inside their "
+        f"own class region): learned {np.mean(acc_l):.3f}, oracle {np.mean(acc_o):.3f}, "
+        f"learned + improved sampler {np.mean(acc_i):.3f} (the standard error of one class's "
+        f"accuracy is at most {0.5 / math.sqrt(n_pc):.3f}, of the overall one at most "
+        f"{0.5 / math.sqrt(n_pc * k):.3f})."
+    )
+
+
+# --------------------------------------------------------------------------- C5
+def c5_table(rec) -> str:
+    k, names = _classes(rec)
+    areas = rec["classes"]["areas"]
+    an = rec["analysis"]
+    acc_l = _by_class(rec["samples"]["class_accuracy"], k)
+    acc_o = _by_class(rec["samples"]["oracle_class_accuracy"], k)
+    acc_i = _by_class(rec["improved"]["class_accuracy"], k)
+    acc_io = _by_class(rec["improved"]["oracle_class_accuracy"], k)
+    sl, so = an["spread_learned"], an["spread_oracle"]
+    rows = [
+        f"| {c} {names[c]} | {areas[c]:.2f} | {acc_l[c]:.3f} | {acc_o[c]:.3f} | "
+        f"{acc_l[c] - acc_o[c]:+.3f} | {acc_i[c]:.3f} | {acc_io[c]:.3f} | "
+        f"{sl[str(c)]['edge_share']:.2f} / {so[str(c)]['edge_share']:.2f} / "
+        f"{sl[str(c)]['edge_share_true']:.2f} | {sl[str(c)]['fill']:.2f} / "
+        f"{sl[str(c)]['fill_true']:.2f} | "
+        f"{sl[str(c)]['std_ratio'][0]:.2f}, {sl[str(c)]['std_ratio'][1]:.2f} | "
+        f"{sl[str(c)]['mean_offset']:.3f} / {so[str(c)]['mean_offset']:.3f} |"
+        for c in range(k)
+    ]
+    return (
+        "| class | area | learned | oracle | learned − oracle | improved (learned) | "
+        "improved (oracle, t=0) | edge share learned / oracle / truth | fill learned / truth | "
+        "std ratio (x, y) | mean offset learned / oracle |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)
+    )
+
+
+def c5_prior_table(rec) -> str:
+    k, names = _classes(rec)
+    pm = rec["analysis"]["prior_mismatch"]
+    rows = []
+    for c in range(k):
+        m = pm[str(c)]
+        rows.append(
+            [
+                f"{c} {names[c]}",
+                f"{m['correlation_data']:+.2f}",
+                f"{m['correlation_t1']:+.3f}",
+                f"{m['kl']:.3g} ± {m['kl_stderr']:.2g}",
+                f"{m['kl_correlation']:.3g}",
+                f"{m['kl_shape']:+.3g}",
+            ]
+        )
+    return table(
+        [
+            "class",
+            "correlation of the region",
+            "correlation of p₁(·|c)",
+            "KL(p₁ ‖ prior) ± s.e. (nats)",
+            "of which: correlation −½log(1−ρ₁²)",
+            "non-Gaussian shape",
+        ],
+        rows,
+    )
+
+
+def _variant_means(rec, who: str) -> dict[str, list[float]] | None:
+    v = rec["analysis"].get("prior_and_denoise", {}).get(who)
+    if not v:
+        return None
+    k, _ = _classes(rec)
+    return {key: _by_class(acc, k) for key, acc in v.items()}
+
+
+def _variants_sentence(rec, who: str, n: int) -> str:
+    v = _variant_means(rec, who)
+    if v is None:
+        return ""
+    base = v["standard_end"]
+    parts = []
+    for key, what in (
+        ("matched_end", "the moment-matched prior instead of N(0, I)"),
+        ("standard_denoised", "returning x̂_0 instead of the end point"),
+        ("matched_denoised", "both"),
+    ):
+        d, se = _mean_diff(v[key], base, n)
+        word = compare(d, se, "higher", "lower", "within the noise")
+        parts.append(f"{what}: {np.mean(v[key]):.3f} ({word}, {d:+.3f} ± {se:.3f})")
+    return f"mean accuracy with N(0, I) and the end point {np.mean(base):.3f}; with " + "; ".join(
+        parts
+    )
+
+
+def _properties(rec) -> list[tuple[str, str, str, list[float]]]:
+    """(name, word for more, word for less, per-class values) of each measured property."""
+    k, _ = _classes(rec)
+    cl, an = rec["classes"], rec["analysis"]
+    geo = cl.get("geometry", {})
+    sl = an["spread_learned"]
+    out = []
+    if geo:
+        g = [geo[str(c)] for c in range(k)]
+        out += [
+            ("boundary length per area", "more", "less", [x["perimeter_per_area"] for x in g]),
+            (
+                "share of the area within 3σ(0) of the edge",
+                "a larger",
+                "a smaller",
+                [x["edge_area_share"]["3σ(0)"] for x in g],
+            ),
+        ]
+    out += [
+        ("area", "more", "less", [float(a) for a in cl["areas"]]),
+        ("training points", "more", "fewer", [float(n) for n in cl["train_counts"]]),
+        ("inradius", "a larger", "a smaller", [float(r) for r in cl["inradius"]]),
+        (
+            "fill of the learned samples relative to a true sample's",
+            "a larger",
+            "a smaller",
+            [sl[str(c)]["fill"] / max(sl[str(c)]["fill_true"], 1e-12) for c in range(k)],
+        ),
+        (
+            "offset of the learned samples' mean from the region's",
+            "a larger",
+            "a smaller",
+            [sl[str(c)]["mean_offset"] for c in range(k)],
+        ),
+    ]
+    return out
+
+
+def _harder(rec, n: int) -> str:
+    k, names = _classes(rec)
+    acc = _by_class(rec["samples"]["class_accuracy"], k)
+    order = sorted(range(k), key=lambda c: acc[c])
+    text = (
+        "**Harder classes.** Ranked by the learned model's accuracy with the exercise's "
+        "sampler, hardest first: " + ", ".join(f"{c} ({names[c]}, {acc[c]:.3f})" for c in order)
+    )
+    hard, easy = order[0], order[-1]
+    d = acc[easy] - acc[hard]
+    word = compare(d, _pooled_se(acc[easy], acc[hard], n, n), "beyond", "beyond", "within")
+    text += f"; the hardest and the easiest differ by {d:.3f}, " + (
+        "beyond the noise. " if word == "beyond" else "within the noise. "
+    )
+    miss = [1 - a for a in acc]
+    props = [(name, up, down, spearman(vals, miss)) for name, up, down, vals in _properties(rec)]
+    if all(math.isnan(r) for *_, r in props):
+        return text + "The accuracy is the same for every class, so no property can order them."
+    listing = ", ".join(f"{name} {r:+.2f}" for name, _, _, r in props if not math.isnan(r))
+    text += (
+        "Spearman rank correlation over the classes of each measured per-class property with "
+        f"the miss rate (1 − accuracy): {listing}. "
+    )
+    strong = [(n, up, down, r) for n, up, down, r in props if abs(round(r, 9)) >= RHO_STRONG]
+    if strong:
+        text += (
+            f"The properties that order the classes as the miss rate does (|ρ| ≥ {RHO_STRONG:g}): "
+            + "; ".join(
+                f"{up if r > 0 else down} {name} goes with a lower accuracy"
+                for name, up, down, r in strong
+            )
+            + "."
+        )
+    else:
+        name, _, _, r = max((p for p in props if not math.isnan(p[3])), key=lambda p: abs(p[3]))
+        text += (
+            f"No measured property orders the classes as the miss rate does (every |ρ| < "
+            f"{RHO_STRONG:g}; the largest is {name}, {r:+.2f})."
+        )
+    text += (
+        f" Over {k} classes a rank correlation is a coarse measure of association, not of cause."
+    )
+    fm = rec["analysis"].get("failure_distance_median", {})
+    if fm:
+        text += (
+            " The learned model's misses lie outside their region at a median distance of "
+            + ", ".join(f"{c}: {_num(fm[str(c)]):.3f}" for c in range(k))
+            + f" (σ(0) = {_sigma0(rec):.4f}; 0: no miss)."
+        )
+    return text
+
+
+def _prior_paragraph(rec) -> str:
+    k, names = _classes(rec)
+    pm = rec["analysis"].get("prior_mismatch")
+    if not pm:
+        return ""
+    geo = rec["classes"].get("geometry", {})
+    dist = [float(np.hypot(*geo[str(c)]["mean"])) for c in range(k)] if geo else []
+    corr = [c for c in range(k) if abs(pm[str(c)]["correlation_t1"]) > 1e-6]
+    shape = [c for c in range(k) if pm[str(c)]["kl_shape"] > 2 * pm[str(c)]["kl_stderr"]]
+    text = (
+        "**The prior.** The t = 1 marginal of class c is p₁(·|c) = p_data(·|c) ⊛ N(0, σ(1)² I). "
+        "The exercise starts from N(0, I), which has neither its mean"
+        + (
+            f" (the class means lie {min(dist):.2f}–{max(dist):.2f} from the origin)"
+            if dist
+            else ""
+        )
+        + " nor its variance; the improved sampler starts from the diagonal moment-matched "
+        "Gaussian N(mean_c, diag(σ(1)² + var_c)), which has p₁'s mean and per-coordinate "
+        "variances but no correlation and a Gaussian shape. Measured: p₁ is correlated for "
+        + (f"classes {_ids(corr)}" if corr else "no class")
+        + ", and its shape differs from a Gaussian beyond the Monte-Carlo noise (two standard "
+        "errors of the KL) for "
+        + (f"classes {_ids(shape)}" if shape else "no class")
+        + f" ({pm['0']['n']} draws per class; log p₁ exact, from the oracle):\n\n"
+        + c5_prior_table(rec)
+    )
+    return text
+
+
+def c5(rec: dict) -> str:
+    k, names = _classes(rec)
+    an = rec["analysis"]
+    n = int(an.get("n_per_class", rec["settings"]["samples_per_class"]))
+    acc_l = _by_class(rec["samples"]["class_accuracy"], k)
+    acc_o = _by_class(rec["samples"]["oracle_class_accuracy"], k)
+    acc_i = _by_class(rec["improved"]["class_accuracy"], k)
+    acc_io = _by_class(rec["improved"]["oracle_class_accuracy"], k)
+    sl, so = an["spread_learned"], an["spread_oracle"]
+    order = sorted(range(k), key=lambda c: acc_l[c])
+    order_o = sorted(range(k), key=lambda c: acc_o[c])
+    hard, easy = order[0], order[-1]
+
+    # accuracy against the oracle, class by class
+    below, above = [], []
+    for c in range(k):
+        w = compare(acc_l[c] - acc_o[c], _pooled_se(acc_l[c], acc_o[c], n, n), "a", "b", "s")
+        (above if w == "a" else below if w == "b" else []).append(c)
+    text = (
+        c5_table(rec)
+        + f"\n\n**Accuracy** ({n} samples per class and sampler; differences are compared with "
+        "two pooled standard errors). With the exercise's sampler the learned model's per-class "
+        f"accuracy ranges from {acc_l[hard]:.3f} (class {hard}, {names[hard]}) to "
+        f"{acc_l[easy]:.3f} (class {easy}, {names[easy]}); the oracle under the same sampler "
+        f"and the same z ranges from {acc_o[order_o[0]]:.3f} (class {order_o[0]}, "
+        f"{names[order_o[0]]}) to {acc_o[order_o[-1]]:.3f}. "
+    )
+    if not below and not above:
+        text += (
+            "Every class is within the noise of the oracle: with this sampler the learned model "
+            "loses no more than the exact denoiser does. "
+        )
+    else:
+        if below:
+            worst = min(below, key=lambda c: acc_l[c] - acc_o[c])
+            text += (
+                f"The learned model is below the oracle beyond the noise for classes {_ids(below)} "
+                f"(largest gap {acc_l[worst] - acc_o[worst]:+.3f}, class {worst}, {names[worst]}): "
+                "with the same sampler and z, that is the model's own error. "
+            )
+        if above:
+            text += f"It is above the oracle beyond the noise for classes {_ids(above)}. "
+    vs = _variants_sentence(rec, "oracle", n)
+    miss_o = 1 - float(np.mean(acc_o))
+    text += (
+        "The oracle misses no sample with this sampler. "
+        if miss_o == 0
+        else f"The oracle misses {miss_o:.3f} of its samples; with the exact denoiser, these "
+        "misses are the sampler's. "
+    )
+    if vs:
+        text += f"Changing one thing at a time with the same z, the oracle's {vs}. "
+    loss = [1 - a for a in acc_o]
+    edge = [so[str(c)]["edge_share_true"] for c in range(k)]
+    if len(set(loss)) == 1:
+        text += (
+            f"The oracle's loss is the same for every class ({loss[0]:.3f}), so it does not "
+            "order them."
+        )
+    else:
+        rho = spearman(loss, edge)
+        text += (
+            "Ordered by the oracle's loss the classes are "
+            + _order(loss)
+            + "; ordered by the truth's share within 0.05 of the edge they are "
+            + _order(edge)
+            + (
+                " (the same order)."
+                if round(rho, 9) == 1
+                else f" (not the same order: Spearman ρ = {rho:+.2f})."
+            )
+        )
+    prior = _prior_paragraph(rec)
+    if prior:
+        text += "\n\n" + prior
+    text += "\n\n" + _harder(rec, n)
+
+    # spread against the region
+    e_l = [sl[str(c)]["edge_share"] for c in range(k)]
+    e_t = [sl[str(c)]["edge_share_true"] for c in range(k)]
+    e_o = [so[str(c)]["edge_share"] for c in range(k)]
+    var = 0.0
+    for c in range(k):
+        n_in = max(1, round(sl[str(c)]["n"] * (1 - sl[str(c)]["outside_share"])))
+        var += e_l[c] * (1 - e_l[c]) / n_in + e_t[c] * (1 - e_t[c]) / sl[str(c)]["n"]
+    d, se = float(np.mean(e_l) - np.mean(e_t)), math.sqrt(var) / k
+    ratios = [r for c in range(k) for r in sl[str(c)]["std_ratio"]]
+    word = compare(d, se, "more", "less", "same")
+    verdict = {
+        "less": "Fewer in-region samples lie near the edge than in a true sample, beyond the "
+        "noise: the learned samples are pulled in from the edges.",
+        "more": "More in-region samples lie near the edge than in a true sample, beyond the "
+        "noise: the learned samples pile up at the edges.",
+        "same": "The edge share is within the noise of a true sample's.",
+    }[word]
+    text += (
+        f"\n\n**Spread vs region.** The learned samples put {np.mean(e_l):.3f} of their "
+        f"in-region points within 0.05 of the edge on average (truth {np.mean(e_t):.3f}, "
+        f"oracle {np.mean(e_o):.3f}; difference to the truth {d:+.3f} ± {se:.3f}). {verdict} "
+        f"Their std ratio to the region is {min(ratios):.2f}–{max(ratios):.2f}; the fill (share "
+        "of the region's 0.05-cells holding a sample, against a true sample of the same size) "
+        "is in the table."
+    )
+
+    # the improved sampler
+    desc = rec["improved"]["description"]
+    text += f"\n\n**Improved sampler.** {desc}: per-class accuracy " + ", ".join(
+        f"{c}: {acc_i[c]:.3f}" for c in range(k)
+    )
+    text += (
+        " — every class at or above 95 %. "
+        if min(acc_i) >= 0.95
+        else f" — not every class reaches 95 % (minimum {min(acc_i):.3f}). "
+    )
+    vs = _variants_sentence(rec, "learned", n)
+    if vs:
+        text += f"For the learned model with the same z: {vs}. "
+    text += (
+        f"The oracle with the moment-matched prior and x̂_0 at t = 0: minimum {min(acc_io):.3f}. "
+    )
+    text += _sweep(rec, n)
+    return text
+
+
+def _sweep(rec, n: int) -> str:
+    k, names = _classes(rec)
+    an = rec["analysis"]
+    sw = {float(s): v for s, v in an["t_stop_sweep"].items()}
+    sl = an["spread_learned"]
+    true_edge = float(np.mean([sl[str(c)]["edge_share_true"] for c in range(k)]))
+    stops = sorted(sw)
+    desc = "; ".join(
+        f"t = {s:g}: mean accuracy {np.mean(_by_class(sw[s]['class_accuracy'], k)):.3f} (min "
+        f"{min(_by_class(sw[s]['class_accuracy'], k)):.3f}), mean edge share "
+        f"{np.mean(_by_class(sw[s]['edge_share'], k)):.3f}"
+        for s in stops
+    )
+    if len(stops) < 2:
+        text = (
+            f"Only t = 0 of the stops 0.2, 0.3, 0.4 lies on the T = {rec['params']['T']} grid, so "
+            f"x̂_0 was taken at t = 0 only ({desc})."
+        )
+    else:
+        a0, a1 = (_by_class(sw[s]["class_accuracy"], k) for s in (stops[0], stops[-1]))
+        e0, e1 = (_by_class(sw[s]["edge_share"], k) for s in (stops[0], stops[-1]))
+        da, sa = _mean_diff(a1, a0, n)
+        de, se = _mean_diff(e1, e0, n)
+        wa = compare(da, sa, "higher", "lower", "within the noise")
+        we = compare(de, se, "higher", "lower", "within the noise")
+        text = (
+            f"Returning x̂_0 at a later time of the same run: {desc} (truth's edge share "
+            f"{true_edge:.3f}). From t = {stops[0]:g} to t = {stops[-1]:g} the mean accuracy is "
+            f"{wa} ({da:+.3f} ± {sa:.3f}) and the mean edge share {we} ({de:+.3f} ± {se:.3f})."
+        )
+    pmi = an.get("posterior_mean_inside")
+    if pmi:
+        vals = [(float(t), c, _num(v[str(c)])) for t, v in pmi.items() for c in range(k)]
+        lo = min(vals, key=lambda x: x[2])
+        geo = rec["classes"].get("geometry", {})
+        nonconvex = [c for c in range(k) if geo and not geo[str(c)]["convex"]]
+        ts = ", ".join(f"{t:g}" for t in sorted({v[0] for v in vals}))
+        text += (
+            f" For noisy true points x_t of each class at t = {ts}, the exact posterior mean "
+            "E[x_0 | x_t, c] (the oracle's x̂_0) lies inside the class's region for a share of "
+            + (
+                f"{lo[2]:.3f} at every t and class"
+                if lo[2] == max(v[2] for v in vals)
+                else f"{lo[2]:.3f}–{max(v[2] for v in vals):.3f}"
+            )
+            + (f" (lowest: class {lo[1]}, {names[lo[1]]}, at t = {lo[0]:g})" if lo[2] < 1 else "")
+            + "; a convex region holds every posterior mean"
+            + (f", a non-convex one (classes {_ids(nonconvex)}) need not." if nonconvex else ".")
+        )
+    return text
+
+
+# --------------------------------------------------------------------------- C6
+def c6_table(rec) -> str:
+    rows = []
+    for i, p in enumerate(rec["probes"]):
+        truth = "−∞" if p["truth"] is None else f"{_num(p['truth']):.3f}"
+        rows.append(
+            f"| {i} | ({p['x']:g}, {p['y']:g}) | {p['class']} | "
+            f"{'yes' if p['in_distribution'] else 'no'} | "
+            f"{p['log_prob_bound']:.4g} ± {p['stderr']:.3f} | "
+            f"{p['log_prob_bound'] + p['reconstruction'] - p['prior_kl']:.4g} | "
+            f"{p['exact_log_prob']:.4g} | {p['exact_log_prob_standard_prior']:.4g} | {truth} |"
+        )
+    return (
+        "| # | point | class | in its region | −L_T ± s.e. (Eq. 9) | −L_T + recon − KL | "
+        "PF-ODE density, moment-matched prior | PF-ODE density, N(0, I) prior | true log p |\n"
+        "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)
+    )
+
+
+def c6_interior_table(rec) -> str:
+    k, names = _classes(rec)
+    lik = rec["likelihood"]
+    den = lik.get("interior_mean_exact_denoised")
+    head = ["class", "truth", "PF-ODE, moment-matched prior"]
+    if den:
+        head.append("ODE + x̂₀ (improved sampler), moment-matched prior")
+    head += ["PF-ODE, N(0, I) prior", "oracle PF-ODE, moment-matched prior", "margin"]
+    rows = []
+    for c in range(k):
+        s = str(c)
+        inter = lik["interior"][s]
+        row = [f"{c} {names[c]}", f"{_num(lik['truth'][s]):.3f}"]
+        row.append(f"{_num(lik['interior_mean_exact'][s]):.3f} ± {inter['stderr']:.3f}")
+        if den:
+            row.append(f"{_num(den[s]):.3f} ± {lik['interior_denoised'][s]['stderr']:.3f}")
+        row += [
+            f"{_num(lik['interior_mean_exact_standard_prior'][s]):.3f}",
+            f"{_num(lik['interior_mean_exact_oracle'][s]):.3f}",
+            f"{inter['margin']:.3g}",
+        ]
+        rows.append(row)
+    return table(head, rows)
+
+
+def _cmp3(diff: float, se: float) -> str:
+    """'below' / 'within' / 'above' for diff = estimate − reference with error se."""
+    return compare(diff, se, "above", "below", "within")
+
+
+def _groups(items) -> dict[str, list]:
+    out = {"below": [], "within": [], "above": []}
+    for key, word in items:
+        out[word].append(key)
+    return out
+
+
+def _probe_pairs(rec) -> list[str]:
+    pb = rec["probes"]
+    span = _snr_span(rec)
+    lines = []
+    for i, pi in enumerate(pb):
+        for j, pj in enumerate(pb):
+            if i == j or (pi["x"], pi["y"]) != (pj["x"], pj["y"]):
+                continue
+            if not (pi["in_distribution"] and not pj["in_distribution"]):
+                continue
+            d = pi["log_prob_bound"] - pj["log_prob_bound"]
+            se = math.hypot(pi["stderr"], pj["stderr"])
+            word = compare(
+                d,
+                se,
+                "the matching class scores higher",
+                "the non-matching class scores **higher**",
+                "the two are within the noise",
+            )
+            line = (
+                f"At ({pi['x']:g}, {pi['y']:g}) the matching class {pi['class']} scores "
+                f"−L_T = {pi['log_prob_bound']:.3g} ± {pi['stderr']:.2g} and the non-matching "
+                f"class {pj['class']} {pj['log_prob_bound']:.4g} ± {pj['stderr']:.2g} ({word}, "
+                f"difference {d:.4g} nats; PF-ODE density: {pi['exact_log_prob']:.3g} vs "
+                f"{pj['exact_log_prob']:.4g})."
+            )
+            dj = pj.get("distance_to_region")
+            if dj:
+                line += (
+                    f" Under class {pj['class']} the point lies {dj:.3f} from that class's "
+                    "region; for a perfect denoiser, whose x̂_0 there is the region's nearest "
+                    "point at small σ, the leading term of −L_T would be "
+                    f"≈ −(SNR(0) − SNR(1))·d²/2 = {-span * dj**2 / 2:.4g} nats."
+                )
+            lines.append(line)
+    return lines
+
+
+def _inside_outside(rec) -> str:
+    pb = rec["probes"]
+    inside = [p for p in pb if p["in_distribution"]]
+    outside = [p for p in pb if not p["in_square"]]
+    if not (inside and outside):
+        return ""
+    lo = min(inside, key=lambda p: p["log_prob_bound"])
+    hi = max(outside, key=lambda p: p["log_prob_bound"])
+    d = lo["log_prob_bound"] - hi["log_prob_bound"]
+    word = compare(
+        d,
+        math.hypot(lo["stderr"], hi["stderr"]),
+        "every inside point above every outside one, beyond the noise",
+        "they overlap: the lowest inside point scores below the highest outside one",
+        "the lowest inside and the highest outside point are within the noise of each other",
+    )
+    span = _snr_span(rec)
+    far = [
+        (i, p)
+        for i, p in enumerate(pb)
+        if not p["in_distribution"] and (p.get("distance_to_region") or 0) > 0
+    ]
+    text = (
+        f"Inside points score −L_T between {lo['log_prob_bound']:.3g} and "
+        f"{max(p['log_prob_bound'] for p in inside):.3g}; points outside the square between "
+        f"{min(p['log_prob_bound'] for p in outside):.4g} and {hi['log_prob_bound']:.4g} "
+        f"({word})."
+    )
+    if far:
+        text += (
+            " Off the data, for a perfect denoiser the integrand (T/2)(SNR(t−dt) − SNR(t))"
+            "‖x − x̂_0‖² is dominated by small σ, where ‖x − x̂_0‖ ≈ d (the distance to the "
+            "region), so −L_T ≈ −(SNR(0) − SNR(1))·d²/2; measured against that: "
+            + "; ".join(
+                f"#{i} (d = {p['distance_to_region']:.3f}): {p['log_prob_bound']:.4g} vs "
+                f"≈ {-span * p['distance_to_region'] ** 2 / 2:.4g}"
+                for i, p in far
+            )
+            + "."
+        )
+    return text
+
+
+def _bound_paragraph(rec) -> str:
+    pb = rec["probes"]
+    inside = [(i, p) for i, p in enumerate(pb) if p["in_distribution"]]
+    recon = pb[0]["reconstruction"]
+    text = (
+        "**What −L_T bounds.** Eq. 9 is the diffusion term of the variational bound on the "
+        "log-likelihood of the stochastic (ancestral) model; the full bound is "
+        "log p(x|c) ≥ −L_T + E log p(x | z_0) − KL(q(z_1|x) ‖ prior). Here the reconstruction "
+        f"term (Gaussian decoder with σ(0) = {_sigma0(rec):.4f}) is +{recon:.2f} nats for every x"
+    )
+    if inside:
+        kl = [p["prior_kl"] for _, p in inside]
+        gap = [p["exact_log_prob"] - p["log_prob_bound"] for _, p in inside]
+        miss = [p["reconstruction"] - p["prior_kl"] for _, p in inside]
+        text += (
+            f" and the prior term (moment-matched prior) {min(kl):.2f}–{max(kl):.2f} nats at "
+            f"the inside probes. There −L_T lies on average {np.mean(gap):.2f} nats below the "
+            f"PF-ODE density; the two terms it leaves out (recon − KL) average "
+            f"{np.mean(miss):.2f} nats"
+        )
+        if np.mean(gap) > 0:
+            text += f", {pct(np.mean(miss) / np.mean(gap), 0)} of that gap. "
+        else:
+            text += ". "
+    else:
+        text += ". "
+    vs_ode = _groups(
+        (i, _cmp3(p["log_prob_bound"] - p["exact_log_prob"], p["stderr"])) for i, p in enumerate(pb)
+    )
+    words = {
+        "below": "below the PF-ODE density beyond the noise",
+        "within": "within the noise of it",
+        "above": "**above** it",
+    }
+    parts = [
+        f"{words[w]} at {'probe' if len(ids) == 1 else 'probes'} "
+        + ", ".join(
+            f"#{i}"
+            + (
+                ""
+                if w != "above"
+                else f" ({'in' if pb[i]['in_distribution'] else 'outside'} its region)"
+            )
+            for i in ids
+        )
+        for w, ids in vs_ode.items()
+        if ids
+    ]
+    text += "Probe by probe −L_T is " + "; ".join(parts) + ". "
+    if vs_ode["above"]:
+        text += (
+            "That is no contradiction: the variational bound bounds the stochastic model's "
+            "likelihood, and it equals the ODE's density only for a perfect denoiser whose "
+            "prior is the t = 1 marginal (the moment-matched prior is not, C5). "
+        )
+    if inside:
+        vs_truth = _groups(
+            (i, _cmp3(p["log_prob_bound"] - _num(p["truth"]), p["stderr"])) for i, p in inside
+        )
+        full = _groups(
+            (
+                i,
+                _cmp3(
+                    p["log_prob_bound"] + p["reconstruction"] - p["prior_kl"] - _num(p["truth"]),
+                    p["stderr"],
+                ),
+            )
+            for i, p in inside
+        )
+        names = {"below": "below", "within": "within the noise of", "above": "**above**"}
+
+        def listing(g):
+            return "; ".join(
+                f"{names[w]} it at " + ", ".join(f"#{i}" for i in ids)
+                for w, ids in g.items()
+                if ids
+            )
+
+        diffs = ", ".join(
+            f"#{i}: {_num(p['truth']) - (p['log_prob_bound'] + p['reconstruction'] - p['prior_kl']):+.2f}"
+            for i, p in inside
+        )
+        text += (
+            f"Against the true log density of the inside probes, −L_T is {listing(vs_truth)}; "
+            f"with both terms added (−L_T + recon − KL) the value is {listing(full)} (truth − "
+            f"full bound: {diffs} nats). "
+        )
+    text += (
+        "Outside the data the true log density is −∞, so no finite estimate is close there; "
+        "the estimates can only rank such points."
+    )
+    return text
+
+
+def _interior_paragraph(rec) -> str:
+    k, names = _classes(rec)
+    lik, st = rec["likelihood"], rec["settings"]
+    solver = lik.get("solver") or rec["probes"][0].get("solver") or {}
+    err = {
+        c: _num(lik["interior_mean_exact"][str(c)]) - _num(lik["truth"][str(c)]) for c in range(k)
+    }
+    within = [c for c in range(k) if abs(err[c]) <= WITHIN_TRUTH]
+    den = lik.get("interior_mean_exact_denoised")
+    text = (
+        "**The PF-ODE density.** What is computed is the density of the continuous-time "
+        "probability-flow ODE's output at t = 0 (not of the T-step Euler sampler's output): "
+        "log p(x|c) = log π(x(1)) + ∫₀¹ ∇·v dt along the ODE from the point, integrated by "
+        f"{_solver_text(solver, st['ode_steps'])}, with the exact 2D divergence by autograd; π "
+        "is the class's moment-matched prior or N(0, I)."
+    )
+    if den:
+        text += (
+            " The improved sampler returns the denoised estimate x̂_0 of its end point; the "
+            "density of that output (the ODE's density plus the Jacobian term "
+            "−log|det(I − σ(0)∂ε̂/∂x)|, the improved sampler's continuous-time limit) has its "
+            "own column."
+        )
+    text += (
+        " Means over interior points of each class (at least the margin below from the "
+        "region's edge), against the truth −log(area):\n\n"
+        + c6_interior_table(rec)
+        + f"\n\nWith the moment-matched prior the learned model's PF-ODE density is within "
+        f"{WITHIN_TRUTH:g} nats of the truth for {len(within)} of {k} classes (errors "
+        + ", ".join(f"{c}: {err[c]:+.3f}" for c in range(k))
+        + ")"
+    )
+    if den:
+        e2 = {c: _num(den[str(c)]) - _num(lik["truth"][str(c)]) for c in range(k)}
+        w2 = [c for c in range(k) if abs(e2[c]) <= WITHIN_TRUTH]
+        text += (
+            f"; the x̂_0-returning sampler's density for {len(w2)} of {k} (errors "
+            + ", ".join(f"{c}: {e2[c]:+.3f}" for c in range(k))
+            + ")"
+        )
+    text += ". "
+    io = lik.get("interior_oracle")
+    if io:
+        eo = {c: io[str(c)]["mean"] - io[str(c)]["truth"] for c in range(k)}
+        g = _groups((c, _cmp3(eo[c], io[str(c)]["stderr"])) for c in range(k))
+        text += (
+            "The oracle (a perfect denoiser) with the same prior and solver leaves errors "
+            + ", ".join(f"{c}: {eo[c]:+.3g} ± {io[str(c)]['stderr']:.2g}" for c in range(k))
+            + "; within two standard errors of the truth for "
+            + (f"classes {_ids(g['within'])}" if g["within"] else "no class")
+            + (
+                f", beyond them for classes {_ids(sorted(g['below'] + g['above']))}"
+                if g["below"] or g["above"]
+                else ""
+            )
+            + " (its prior is the moment-matched Gaussian, not the t = 1 marginal: KL in C5). "
+        )
+    text += (
+        "The N(0, I) prior (same flow, a different log π(x(1))) changes the learned model's "
+        "density by "
+        + ", ".join(
+            f"{c}: {_num(lik['interior_mean_exact_standard_prior'][str(c)]) - _num(lik['interior_mean_exact'][str(c)]):+.3f}"
+            for c in range(k)
+        )
+        + " nats relative to the moment-matched prior."
+    )
+    gi, go = lik.get("grid_median_inside"), lik.get("grid_median_far_outside")
+    if gi and go:
+        text += (
+            " The heat maps show the learned model's PF-ODE density per class over [-2, 2]² "
+            "(moment-matched prior): its median over the grid points inside the class's region "
+            "is "
+            + ", ".join(f"{c}: {_num(gi[str(c)]):.2f}" for c in range(k))
+            + ", and over the grid points more than 0.5 outside the square "
+            + ", ".join(f"{c}: {_num(go[str(c)]):.1f}" for c in range(k))
+            + " nats."
+        )
+    cmp = rec.get("likelihood_compare")
+    if cmp:
+        n_cmp = len(cmp["x"])
+        text += (
+            f" Side by side for class {cmp['class']} on a {n_cmp}×{n_cmp} grid, medians over the "
+            "grid points inside the region / more than 0.5 outside the square: "
+            + "; ".join(
+                f"{key}: {_num(v['median_inside']):.3g} / {_num(v['median_outside_square']):.3g}"
+                for key, v in cmp["summary"].items()
+            )
+            + " (truth −∞ outside)."
+        )
+    return text
+
+
+def c6(rec: dict) -> str:
+    pb = rec["probes"]
+    st = rec["settings"]
+    inside = [p for p in pb if p["in_distribution"]]
+    se_txt = (
+        f"the largest standard error among the points inside their region is "
+        f"{max(p['stderr'] for p in inside):.3f} nats"
+        if inside
+        else f"no probe lies inside its region; the largest standard error is "
+        f"{max(p['stderr'] for p in pb):.3f} nats"
+    )
+    parts = [
+        c6_table(rec),
+        f"Eq. 9 used {st['eq9_draws']} (ε, t) draws per point (stratified t, a control variate "
+        f"with known mean); {se_txt}. " + " ".join(_probe_pairs(rec) + [_inside_outside(rec)]),
+        _bound_paragraph(rec),
+        _interior_paragraph(rec),
+    ]
+    return "\n\n".join(p.strip() for p in parts if p.strip())
+
+
+# --------------------------------------------------------------------------- Bonus
+def bonus(rec: dict) -> str:
+    b = rec["bonus"]
+    _, names = _classes(rec)
+    a0, a1, a2, a3 = b["attempts"]
+    tgt, c = b["target"], b["class"]
+    tol = b.get("tolerance", 0.01)
+    D = b.get("target_distance_to_region")
+    if D is None:
+        where = ""
+    elif D == 0:
+        where = ", whose region holds it"
+    else:
+        where = f", the region nearest to it (at distance {D:.3f})"
+    text = (
+        f"Target ({tgt[0]:g}, {tgt[1]:g}), conditioned on class {c} ({names[c]}){where}. "
+        "Attempts and their measured final distance to the target:\n\n"
+    )
+    # 1. start at the target
+    text += (
+        f"1. *Start at the target* (simple): z = target, then DDIM → output "
+        f"({a0['final'][0]:.3f}, {a0['final'][1]:.3f}), distance **{a0['error']:.3f}**"
+        + (" — reached" if a0["error"] <= tol else "")
+        + "."
+    )
+    if D is not None and "distance_to_region" in a0:
+        d_end = a0["distance_to_region"]
+        if D > 0 and d_end < D:
+            text += (
+                f" The output lies {d_end:.3f} from class {c}'s region, the start {D:.3f}: the "
+                f"reverse process carried this start {D - d_end:.3f} closer to the data."
+            )
+        elif D > 0:
+            text += (
+                f" The output lies {d_end:.3f} from class {c}'s region, the start {D:.3f}: it "
+                "did not end closer to the data."
+            )
+        else:
+            text += f" The start lies in the region; the output lies {d_end:.3f} from it."
+    text += "\n"
+    # 2. best of n
+    text += (
+        f"2. *Best of {a1['n']}* (simple): the closest of {a1['n']} ordinary samples → distance "
+        f"**{a1['error']:.3f}**"
+    )
+    if D is not None:
+        dt = b.get("nearest_training_distance")
+        near = "" if dt is None else f", the nearest training point of class {c} {dt:.3f}"
+        if D == 0:
+            text += (
+                f"; the target lies in class {c}'s region"
+                + (
+                    ""
+                    if dt is None
+                    else f" and the nearest training point of class {c} is {dt:.3f} from it"
+                )
+                + "."
+            )
+        elif a1["error"] >= D:
+            text += (
+                f"; the nearest point of class {c}'s region is {D:.3f} from the target{near}: "
+                "no closer than the region's nearest point."
+            )
+        else:
+            text += (
+                f"; the nearest point of class {c}'s region is {D:.3f} from the target{near}: "
+                f"{D - a1['error']:.3f} closer than the region's nearest point (that sample lies "
+                "outside the region)."
+            )
+    else:
+        text += "."
+    text += "\n"
+    # 3. invert DDIM
+    typ = b.get("typical_z_log_prior", -math.log(2 * math.pi) - 1)
+    norm_t = math.hypot(*tgt)
+    text += (
+        f"3. *Invert DDIM* (principled): each Euler step of the sampler is inverted exactly "
+        f"(fixed point, {a2['inversion_nfe']} model evaluations in all), giving "
+        f"z = ({a2['z'][0]:.4g}, {a2['z'][1]:.4g}) (‖z‖ = {a2['z_norm']:.4g}); DDIM from that "
+        f"z outputs the target to a distance of **{a2['error']:.2e}**"
+        + (" — reached." if a2["error"] <= tol else f" — not within {tol:g}.")
+        + f" The log density of that z under N(0, I) is {a2['z_log_prior']:.4g} nats "
+        f"(the mean over z ~ N(0, I): {typ:.2f})."
+    )
+    if norm_t > 0:
+        text += f" The start lies {a2['z_norm'] / norm_t:.3g} times farther from the origin than the target."
+    dz = a2.get("start_distance_to_region")
+    if D and dz:
+        text += (
+            f" Its distance to class {c}'s region is {dz:.4g} against the target's {D:.3f}: the "
+            f"run shrinks the distance to the region by a factor {D / dz:.3g}"
+            + (
+                f" (a perfect denoiser, whose x̂_0 far from the data is the region's nearest "
+                f"point, would shrink it by about σ(0)/σ(1) = {b['sigma_ratio']:.4f})"
+                if "sigma_ratio" in b
+                else ""
+            )
+            + "."
+        )
+    text += "\n"
+    # 4. choose the noise
+    text += (
+        f"4. *Choose the noise* (principled): Adam on z and the {a3['steps']} per-step noises "
+        f"of the λ = {a3['lam']:g} stochastic sampler through the sampler "
+        f"({a3['iters']} iterations) → distance **{a3['error']:.2e}**"
+        + (" — reached" if a3["error"] <= tol else f" — not within {tol:g}")
+        + f", with ξ of rms {a3['xi_rms']:.3g} (max |ξ| {a3['xi_max']:.3g}; a draw from "
+        f"N(0, I) has rms ≈ 1): log density of the noise {a3['noise_log_prob']:.4g} nats against "
+        f"{a3['typical_noise_log_prob']:.4g} for a typical draw.\n\n"
+    )
+    o = b["other_target"]
+    text += (
+        f"The same inversion for another target, ({o['target'][0]:g}, {o['target'][1]:g}) with "
+        f"class {o['class']}: distance {o['error']:.2e}"
+        + (" (reached)." if o["reached"] else f" (not within {tol:g}).")
+        + " The figure shows each attempt's path over time (left, symlog) and in the plane "
+        "(right)."
+    )
+    return text
+
+
+ANSWERS = {"C1": c1, "C2": c2, "C3": c3, "C4": c4, "C5": c5, "C6": c6, "Bonus": bonus}

@@ -1,0 +1,1077 @@
+"""The answers and tables of section 01: pure functions of the whole results record.
+
+Every clause is a measured value or a statement chosen by comparing measured values with the
+uncertainty the comparison needs: shares (inside, edge band, corners) with their binomial
+standard errors, energy distances with the noise floor's spread (95th percentile − median),
+standard deviations with their standard errors. A difference within two standard errors (or
+within the floor's spread) is called "within the noise".
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from genmod.sections.markdown import pct, plural, table
+
+TARGET_INSIDE = 0.98  # the improved sampler's target share inside the square
+
+
+# ---------------------------------------------------------------- helpers
+def _word(diff: float, err: float, more: str, less: str, same: str = "within the noise") -> str:
+    """``same`` when |diff| ≤ 2·err, else ``more``/``less``; with no usable error (too few
+    values) the difference is not called either way."""
+    if not math.isfinite(diff):
+        return same
+    if not math.isfinite(err):
+        return "not testable (too few values)"
+    if abs(diff) <= 2 * err:
+        return same
+    return more if diff > 0 else less
+
+
+def _share_se(p: float, n: int) -> float:
+    """Binomial standard error of a share p on n points."""
+    return math.sqrt(max(p * (1 - p), 0.0) / n) if n > 0 else math.nan
+
+
+def _pair_se(p1: float, p2: float, n: int) -> float:
+    """Standard error of the difference of two shares on n points each (pooled share)."""
+    pbar = 0.5 * (p1 + p2)
+    return math.sqrt(2 * max(pbar * (1 - pbar), 0.0) / n) if n > 0 else math.nan
+
+
+def _mean_se(values) -> tuple[float, float]:
+    v = np.asarray(values, dtype=float)
+    if len(v) == 0:
+        return math.nan, math.nan
+    se = float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else math.nan
+    return float(v.mean()), se
+
+
+def _spread(floor: dict) -> float:
+    return floor["p95"] - floor["median"]
+
+
+def _ed_word(a: float, b: float, floor: dict, more="higher", less="lower") -> str:
+    """Energy distance a vs b: different only beyond the noise floor's spread."""
+    d = a - b
+    if abs(d) <= _spread(floor):
+        return "within the noise"
+    return more if d > 0 else less
+
+
+def _ks_pass(m: dict, alpha: float = 0.05) -> bool:
+    return m["ks"]["x"]["pvalue"] > alpha and m["ks"]["y"]["pvalue"] > alpha
+
+
+def _row(m: dict) -> list[str]:
+    """Table cells of a metrics dict: inside, edge band, energy distance, KS p-values."""
+    return [
+        pct(m["inside_fraction"]),
+        f"{m['edge_band']:.3f}",
+        f"{m['energy_distance']:.5f}",
+        f"{m['ks']['x']['pvalue']:.3f}, {m['ks']['y']['pvalue']:.3f}",
+    ]
+
+
+def _toward(before: float, after: float, truth: float, n: int) -> str:
+    """Whether a share moved from ``before`` to ``after`` towards ``truth`` beyond the noise."""
+    d = after - before
+    w = _word(d, _pair_se(before, after, n), "up", "down")
+    if w in ("up", "down"):
+        closer = abs(after - truth) < abs(before - truth)
+        return "closer to the truth" if closer else "further from the truth"
+    return w
+
+
+def first_T(T_values, values, pred) -> int | None:
+    """The smallest T from which on ``pred(value)`` holds for every larger T in the sweep
+    (``T_values`` ascending)."""
+    ok = [bool(pred(v)) for v in values]
+    for k in range(len(T_values)):
+        if all(ok[k:]):
+            return T_values[k]
+    return None
+
+
+# ---------------------------------------------------------------- floor
+def floor(rec: dict) -> str:
+    f = rec["noise_floor"]
+    return (
+        f"Noise floor of the energy distance for {f['n']} vs {f['n']} true points "
+        f"({f['repeats']} repeats): median {f['median']:.5f}, 95th percentile {f['p95']:.5f}."
+    )
+
+
+# ---------------------------------------------------------------- U1
+def u1(rec: dict) -> str:
+    f = rec["forward"]
+    c = f["check"]
+    n = c["n_paths"]
+    start = f["start"]
+    # the per-coordinate variance of n Gaussian draws has standard error σ²·√(2/(n−1)); the
+    # mean over the two coordinates σ²·√(1/(n−1)); the mean of one coordinate σ/√n
+    se_half = c["sigma2_half"] * math.sqrt(1 / (n - 1)) if n > 1 else math.nan
+    se_end = c["sigma2_end"] * math.sqrt(1 / (n - 1)) if n > 1 else math.nan
+    se_mean = math.sqrt(c["sigma2_end"] / n)
+
+    def match(v, s2, se):
+        w = _word(v - s2, se, "above", "below")
+        return (
+            f"within the noise, ±{2 * se:.4f}"
+            if w == "within the noise"
+            else f"{w} it by more than two standard errors, ±{2 * se:.4f}"
+        )
+
+    mean_w = _word(c["mean_err"], se_mean, "beyond", "beyond")
+    text = (
+        f"The point starts at ({start[0]:g}, {start[1]:g}), outside the square, and is noised "
+        f"with {f.get('steps', len(f['trajectory']) - 1)} exact increments of variance "
+        f"σ²(t+dt) − σ²(t). Over {n} independent paths the empirical variance per coordinate is "
+        f"{c['var_half']:.4f} at t = {c['t_half']:g} (σ² = {c['sigma2_half']:.4f}; "
+        f"{match(c['var_half'], c['sigma2_half'], se_half)}) and {c['var_end']:.3f} at t = 1 "
+        f"(σ(1)² = {c['sigma2_end']:.3f}; {match(c['var_end'], c['sigma2_end'], se_end)}); "
+    )
+    if mean_w == "within the noise":
+        text += (
+            f"the mean at t = 1 stays at x₀ within the noise (largest deviation of a coordinate "
+            f"{c['mean_err']:.3f}, two standard errors {2 * se_mean:.3f}). "
+        )
+    else:
+        text += (
+            f"the mean at t = 1 deviates from x₀ by up to {c['mean_err']:.3f} in a coordinate, "
+            f"more than two standard errors ({2 * se_mean:.3f}). "
+        )
+    text += (
+        f"A random walk that added variance σ(t)² at every step would instead reach "
+        f"{c['random_walk_var_end']:.0f} at t = 1. "
+    )
+    frac = c["var_half"] / c["var_end"] if c["var_end"] > 0 else math.nan
+    if frac < 0.5:
+        text += (
+            f"By t = {c['t_half']:g} the paths have gained only {pct(frac)} of their variance at "
+            f"t = 1: most of the noising happens in the second half of the time axis (the colour "
+            f"bar). "
+        )
+    elif math.isfinite(frac):
+        text += (
+            f"By t = {c['t_half']:g} the paths have gained {pct(frac)} of their variance at t = 1. "
+        )
+    if "distance_half" in f:
+        text += (
+            f"The path shown is {f['distance_half']:.3f} from x₀ at t = {c['t_half']:g} and "
+            f"{f['distance_end']:.2f} at t = 1."
+        )
+    return text.strip()
+
+
+# ---------------------------------------------------------------- U2
+def _loss_vs_oracle(history, best: dict, n_points: int) -> str:
+    """The final training loss (mean of the last 100 epochs) against the oracle's loss, with
+    two standard errors."""
+    k = min(100, len(history))
+    h = np.asarray(history[-k:], dtype=float)
+    final = h.mean()
+    se = math.sqrt((h.std(ddof=1) ** 2 / k if k > 1 else 0.0) + best["stderr"] ** 2)
+    diff = final - best["mean"]
+    w = _word(diff, se, "above", "below")
+    if w == "within the noise":
+        return (
+            f"the trained network's final loss is within the noise of this optimum (difference "
+            f"{diff:+.3f} ± {2 * se:.3f}, two standard errors)."
+        )
+    if w == "below":
+        return (
+            f"the trained network's final loss is {-diff:.3f} below it (± {2 * se:.3f}, two "
+            f"standard errors): the oracle is optimal for the whole square, so a lower loss on "
+            f"the {n_points} training points means the network fits those points themselves."
+        )
+    return (
+        f"the trained network's final loss is {diff:.3f} above this optimum (± {2 * se:.3f}, two "
+        f"standard errors)."
+    )
+
+
+def _loss_progress(history) -> str:
+    """The epoch by which 90 % of the total decrease (first 10 epochs → last 100) is done,
+    on a running mean."""
+    h = np.asarray(history, dtype=float)
+    if len(h) < 20:
+        return ""
+    first = h[:10].mean()
+    final = h[-min(100, len(h)) :].mean()
+    w = min(50, len(h) // 10)
+    rm = np.convolve(h, np.ones(w) / w, mode="valid")
+    target = first - 0.9 * (first - final)
+    hit = np.nonzero(rm <= target)[0]
+    if first <= final or len(hit) == 0:
+        return ""
+    ep = int(hit[0]) + w
+    return (
+        f"90 % of the total decrease is reached by epoch {ep} of {len(h)} (running mean over {w} "
+        f"epochs), hence the logarithmic epoch axis."
+    )
+
+
+def u2(rec: dict) -> str:
+    tr = rec["train"]
+    h = np.asarray(tr["loss_history"], dtype=float)
+    best = tr["oracle_loss"]
+    k0 = tr.get("initial_loss_window", min(10, len(h)))
+    k = tr.get("final_loss_window", min(100, len(h)))
+    first, se_first = _mean_se(h[:k0])
+    final, se_final = _mean_se(h[-k:])
+    how = (
+        f"loaded from the cache; training had taken {tr['seconds']:.1f} s"
+        if tr["from_cache"]
+        else f"trained in {tr['seconds']:.1f} s"
+    )
+    trend = _word(
+        final - first, math.hypot(se_first, se_final), "rises", "falls", "stays within the noise"
+    )
+    draws = tr.get("noise_draws", rec.get("settings", {}).get("noise_draws", 1))
+    text = (
+        f"The network ({tr['n_parameters']} parameters, {how}) takes {tr['epochs']} full-batch "
+        f"steps. The loss {trend} from {first:.3f} (mean of the first {k0} epochs) to "
+        f"{final:.3f} (mean of the last {k}); each epoch's value is a Monte-Carlo estimate with "
+        f"{plural(draws, 'draw')} of (t, ε) per training point, so it jitters. The closed-form "
+        f"oracle ε*, the best possible predictor for data uniform in the square, scores "
+        f"{best['mean']:.3f} ± {best['stderr']:.3f} on the same objective and points ("
+        f"{best['draws']} draws)"
+    )
+    share = best["mean"] / first if first > 0 else math.nan
+    if share > 0.5:
+        text += (
+            f", {pct(share)} of the initial loss: most of the loss is the part that no denoiser "
+            f"of the square can remove; "
+        )
+    elif math.isfinite(share):
+        text += f", {pct(share)} of the initial loss; "
+    else:
+        text += "; "
+    text += _loss_vs_oracle(h.tolist(), best, rec["params"]["n_points"])
+    text += (
+        " (ε̂ = 0 scores E‖ε‖² = 2, the dotted line: at small σ a point inside the square "
+        "carries almost no information about ε.) "
+    )
+    return (text + _loss_progress(h)).strip()
+
+
+# ---------------------------------------------------------------- U3
+def u3_table(rec: dict) -> str:
+    sm = rec["samples"]
+    ins = np.array(sm["seeds_inside_fraction"])
+    edge = np.array(sm["seeds_edge_band"])
+    eds = np.array(sm["seeds_energy_distance"])
+    oracle = {
+        "inside_fraction": sm["oracle_inside_fraction"],
+        "edge_band": sm["oracle_edge_band"],
+        "energy_distance": sm["oracle_energy_distance"],
+        "ks": sm["oracle_ks"],
+    }
+    rows = [
+        ["learned, seed " + str(sm["seed"])] + _row(sm),
+        ["learned, 9 seeds (mean)", pct(ins.mean()), f"{edge.mean():.3f}", f"{eds.mean():.5f}", ""],
+        ["oracle (same z as seed " + str(sm["seed"]) + ")"] + _row(oracle),
+        ["truth (fresh sample)"] + _row(sm["truth_sample"]),
+    ]
+    return table(["", "inside", "edge band", "energy distance", "KS p (x, y)"], rows)
+
+
+def u3(rec: dict) -> str:
+    sm = rec["samples"]
+    fl = rec["noise_floor"]
+    n = sm.get("n_points", len(sm["points"]))
+    ins = np.array(sm["seeds_inside_fraction"])
+    edge = np.array(sm["seeds_edge_band"])
+    k = len(ins)
+    tb = sm["truth_edge_band"]
+    text = (
+        f"Across the {k} seeds {pct(ins.min())}–{pct(ins.max())} of the samples land inside the "
+        f"square and {edge.min():.3f}–{edge.max():.3f} of them in the edge band "
+        f"max(|x|, |y|) > 0.9 (truth: {tb:.2f}). Driven by the oracle instead of the network, the "
+        f"same sampler and the same noise give {pct(sm['oracle_inside_fraction'])} inside and an "
+        f"edge band of {sm['oracle_edge_band']:.3f}. "
+    )
+    # the learned model (seed 0) against the oracle from the same noise
+    d_in = sm["inside_fraction"] - sm["oracle_inside_fraction"]
+    se_in = _pair_se(sm["inside_fraction"], sm["oracle_inside_fraction"], n)
+    d_e = sm["edge_band"] - sm["oracle_edge_band"]
+    se_e = _pair_se(sm["edge_band"], sm["oracle_edge_band"], n)
+    w_in = _word(d_in, se_in, "higher", "lower")
+    w_e = _word(d_e, se_e, "higher", "lower")
+    text += (
+        f"Seed {sm['seed']} against the oracle: inside {pct(sm['inside_fraction'])} vs "
+        f"{pct(sm['oracle_inside_fraction'])} ({w_in}; difference {100 * d_in:+.1f} ± "
+        f"{200 * se_in:.1f} points, two standard errors), edge band {sm['edge_band']:.3f} vs "
+        f"{sm['oracle_edge_band']:.3f} ({w_e}; {d_e:+.3f} ± {2 * se_e:.3f}). "
+    )
+    if w_in == w_e == "within the noise":
+        text += (
+            "At this sample size the learned model is as good as the perfect denoiser with "
+            "this sampler, so the gap to the truth measured below is the sampler's. "
+        )
+    elif "lower" in (w_in, w_e) and "higher" not in (w_in, w_e):
+        text += (
+            "The learned model is measurably worse than the perfect denoiser: part of the gap "
+            "to the truth is the network's. "
+        )
+    else:
+        text += "The learned model differs measurably from the perfect denoiser. "
+    # the spread against the truth's
+    sd = sm["std_per_coordinate"]
+    w_sd = _word(
+        sd["learned"] - sd["truth"],
+        sd.get("learned_stderr", math.nan),
+        "wider than",
+        "narrower than",
+    )
+    w_so = _word(
+        sd["oracle"] - sd["truth"], sd.get("oracle_stderr", math.nan), "wider than", "narrower than"
+    )
+    e_mean = float(edge.mean())
+    se_eb = _share_se(tb, k * n)
+    w_eb = _word(e_mean - tb, se_eb, "thicker than", "thinner than")
+    text += (
+        f"The standard deviation per coordinate of the {k} seeds' samples is "
+        f"{sd['learned']:.3f} ± {2 * sd.get('learned_stderr', math.nan):.3f} (two standard "
+        f"errors), "
+        f"{_same(w_sd)} the truth's {sd['truth']:.3f}; with the oracle {sd['oracle']:.3f} ± "
+        f"{2 * sd.get('oracle_stderr', math.nan):.3f}, {_same(w_so)} the truth's. The mean edge "
+        f"band "
+        f"over the seeds, {e_mean:.3f}, is {_same(w_eb)} the truth's {tb:.2f} (±{2 * se_eb:.3f})"
+    )
+    if "seeds_corner_share" in sm:
+        cs = float(np.mean(sm["seeds_corner_share"]))
+        tc = sm.get("truth_corner_share", 0.04)
+        se_c = _share_se(tc, k * n)
+        w_c = _word(cs - tc, se_c, "more than", "less than")
+        text += (
+            f", and the four 0.2 × 0.2 corner squares hold {cs:.3f} of the samples, "
+            f"{_same(w_c)} the truth's {tc:.2f} (±{2 * se_c:.3f})"
+        )
+    text += ". "
+    if "t1_marginal_var" in sm:
+        text += (
+            f"The probability-flow ODE maps the true marginal at t = 1 onto the data; that "
+            f"marginal has variance σ(1)² + 1/3 = {sm['t1_marginal_var']:.3f} per coordinate, "
+            f"while the sampler starts from z ~ N(0, I), variance {sm['prior_var']:g}"
+        )
+        if w_so == "narrower than":
+            text += (
+                ": with the perfect denoiser, too, the samples come out narrower than the truth, "
+                "as a start narrower than the marginal leads one to expect. "
+            )
+        else:
+            text += (
+                f"; with the perfect denoiser the spread is {_same(w_so)} the truth's, so this "
+                f"narrower start does not show at this sample size. "
+            )
+    text += (
+        f"The energy distance of seed {sm['seed']}, {sm['energy_distance']:.5f}, is "
+        + ("below" if sm["energy_distance"] <= fl["p95"] else "above")
+        + f" the noise floor's 95th percentile ({fl['p95']:.5f}). U5 starts the sampler from a "
+        f"Gaussian with the marginal's mean and variance instead."
+    )
+    return text
+
+
+def _same(w: str) -> str:
+    """'within the noise' → 'within the noise of'; comparisons pass through."""
+    return "within the noise of" if w == "within the noise" else w
+
+
+# ---------------------------------------------------------------- U4
+def u4_table(rec: dict) -> str:
+    st = rec["steps"]
+    rows = [
+        [T_, pct(a), f"{b:.3f}", f"{c:.5f}", pct(d), f"{e:.3f}", f"{f:.5f}"]
+        for T_, a, b, c, d, e, f in zip(
+            st["T_values"],
+            st["inside_fraction"],
+            st["edge_band"],
+            st["energy_distance"],
+            st["oracle_inside_fraction"],
+            st["oracle_edge_band"],
+            st["oracle_energy_distance"],
+        )
+    ]
+    head = ["T", "inside (learned)", "edge band", "energy distance"]
+    return table(head + ["inside (oracle)", "edge (oracle)", "ED (oracle)"], rows)
+
+
+def study_table(rec: dict) -> str:
+    rows = [
+        [r["label"], nf, f"{d:.5f}", pct(i), f"{e:.3f}"]
+        for r in rec["samplers"].values()
+        for nf, d, i, e in zip(r["nfe"], r["energy_distance"], r["inside_fraction"], r["edge_band"])
+    ]
+    return table(["sampler", "NFE", "energy distance", "inside", "edge band"], rows)
+
+
+def _study_sentence(reach: dict) -> str:
+    parts = []
+    for r in reach.values():
+        if not isinstance(r, dict):
+            continue
+        k = r["min_nfe_within_floor"]
+        parts.append(
+            f"{r['label']}: {k} NFE"
+            if k is not None
+            else f"{r['label']}: not within the measured NFE"
+        )
+    ref_nfe = reach.get("reference_nfe")
+    at = f" at {ref_nfe} NFE" if ref_nfe is not None else " at its largest NFE"
+    return (
+        f"The sampler study (every integrator with the same matched prior and final x̂₀) "
+        f"measures the NFE at which each integrator first comes within the noise floor's spread "
+        f"of the energy distance of Euler in t{at} ({reach['reference']:.5f}): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def u4(rec: dict) -> str:
+    st = rec["steps"]
+    fl = rec["noise_floor"]
+    n = st.get("n_points", len(st["points"][0]) if st["points"] else 1)
+    rate = st.get("schedule_rate", 5.0)
+    Tv = list(st["T_values"])
+    order = sorted(range(len(Tv)), key=lambda i: Tv[i])
+    i_min, i_max = order[0], order[-1]
+
+    def m(i, who=""):
+        return {k: st[who + k][i] for k in ("inside_fraction", "edge_band", "energy_distance")}
+
+    def desc(i):
+        a, b = m(i), m(i, "oracle_")
+        return (
+            f"{pct(a['inside_fraction'])} of the samples inside (oracle "
+            f"{pct(b['inside_fraction'])}), "
+            f"edge band {a['edge_band']:.3f} (oracle {b['edge_band']:.3f}), energy distance "
+            f"{a['energy_distance']:.5f} (oracle {b['energy_distance']:.5f})"
+        )
+
+    def factor(T):
+        f = 1 - rate / T
+        return f"{f:+.2f} for T = {T} instead of {math.exp(-rate / T):.4f}" + (
+            " (negative: the step overshoots and flips the noise part's sign)" if f < 0 else ""
+        )
+
+    euler = (
+        f"Along the ODE the noise part of x shrinks like σ(t), by the factor e^(−{rate:g}/T) per "
+        f"step, while one Euler step in t (dt = −1/T, σ̇/σ = {rate:g}) multiplies it by "
+        f"1 + σ̇·dt/σ = 1 − {rate:g}/T: "
+    )
+    spread = _spread(fl)
+    if Tv[i_min] == Tv[i_max]:
+        return (
+            f"Only one number of steps was run, T = {Tv[i_max]}: {desc(i_max)}. The sweep "
+            f"therefore "
+            f"measures no dependence on T. {euler}{factor(Tv[i_max])}. "
+            + _study_sentence(rec["samplers_summary"])
+        )
+    text = f"With T = {Tv[i_min]}: {desc(i_min)}; with T = {Tv[i_max]}: {desc(i_max)}. "
+    smallest = sorted(set(Tv))[:2]
+    ed_o = m(i_min, "oracle_")["energy_distance"] - m(i_max, "oracle_")["energy_distance"]
+    off = abs((1 - rate / Tv[i_min]) - math.exp(-rate / Tv[i_min]))
+    text += euler + ", and ".join(factor(T) for T in smallest) + ". "
+    if ed_o > spread and off > 0.1:
+        text += (
+            f"With the oracle, too, the sample at T = {Tv[i_min]} is further from the truth than "
+            f"at "
+            f"T = {Tv[i_max]} (energy distance beyond the noise floor's spread, {spread:.5f}): the "
+            f"error at few steps is the sampler's, this Euler step's. "
+        )
+    elif ed_o <= spread:
+        text += (
+            f"With the oracle the energy distance at T = {Tv[i_min]} is within the noise floor's "
+            f"spread ({spread:.5f}) of T = {Tv[i_max]}'s: the sweep does not show an error of "
+            f"few steps. "
+        )
+    else:
+        text += (
+            f"With the oracle the energy distance at T = {Tv[i_min]} exceeds T = {Tv[i_max]}'s by "
+            f"more than the noise floor's spread ({spread:.5f}). "
+        )
+    # the inside fraction alone can mislead: a collapsed sample is "inside" too
+    L_max = m(i_max)
+    cand = [
+        (m(k)["edge_band"], k)
+        for k in order[:-1]
+        if m(k)["inside_fraction"] >= 0.99 and m(k)["edge_band"] < 0.5 * L_max["edge_band"]
+    ]
+    if cand:
+        _, k = min(cand)
+        a = m(k)
+        text += (
+            f"The inside fraction alone is misleading: at T = {Tv[k]}, {pct(a['inside_fraction'])} "
+            f"are inside but only {a['edge_band']:.3f} lie in the edge band (energy distance "
+            f"{a['energy_distance']:.4f}): the sample is squeezed towards the centre. "
+        )
+    sT = [Tv[i] for i in order]
+    eb = [m(i)["edge_band"] for i in order]
+    ed = [m(i)["energy_distance"] for i in order]
+    T_edge = first_T(
+        sT, eb, lambda v: abs(v - L_max["edge_band"]) <= 2 * _pair_se(v, L_max["edge_band"], n)
+    )
+    T_ed = first_T(sT, ed, lambda v: abs(v - L_max["energy_distance"]) <= spread)
+    # (from the second-largest T on, the comparison of the two largest below says it)
+    if T_edge is not None and sT.index(T_edge) < len(sT) - 2:
+        text += (
+            f"The edge band is within the noise of its T = {Tv[i_max]} value from T = {T_edge} on"
+        )
+        text += (
+            f", and the energy distance within the noise floor's spread ({spread:.5f}) of it from "
+            f"T = {T_ed} on. "
+            if T_ed is not None and T_ed != Tv[i_max]
+            else ". "
+        )
+    # does the error still change between the two largest T?
+    i2 = order[-2]
+    a2 = m(i2)
+    flat_ed = abs(a2["energy_distance"] - L_max["energy_distance"]) <= spread
+    flat_eb = abs(a2["edge_band"] - L_max["edge_band"]) <= 2 * _pair_se(
+        a2["edge_band"], L_max["edge_band"], n
+    )
+    flat = flat_ed and flat_eb
+    if flat:
+        text += (
+            f"From T = {Tv[i2]} to T = {Tv[i_max]} the edge band and the energy distance change "
+            f"within the noise: more Euler steps no longer reduce the error. "
+        )
+    else:
+        moved = []
+        if not flat_eb:
+            moved.append(f"the edge band ({a2['edge_band']:.3f} → {L_max['edge_band']:.3f})")
+        if not flat_ed:
+            e2, e1 = a2["energy_distance"], L_max["energy_distance"]
+            moved.append(f"the energy distance ({e2:.5f} → {e1:.5f})")
+        text += (
+            f"Between T = {Tv[i2]} and T = {Tv[i_max]} {' and '.join(moved)} still "
+            f"{'changes' if len(moved) == 1 else 'change'} beyond the noise: the sweep does not "
+            f"reach the number of steps beyond which more do not help. "
+        )
+    # what remains at the largest T: the sampler's (the oracle's too) and the network's part
+    O_max = m(i_max, "oracle_")
+    tb = rec.get("samples", {}).get("truth_edge_band", 0.19)
+    w_ot = _word(O_max["edge_band"] - tb, _share_se(tb, n), "thicker than", "thinner than")
+    w_lo = _word(
+        L_max["edge_band"] - O_max["edge_band"],
+        _pair_se(L_max["edge_band"], O_max["edge_band"], n),
+        "above",
+        "below",
+    )
+    w_led = _ed_word(L_max["energy_distance"], O_max["energy_distance"], fl, "above", "below")
+    text += (
+        f"At T = {Tv[i_max]} the oracle's edge band, {O_max['edge_band']:.3f}, is {_same(w_ot)} "
+        f"the "
+        f"truth's {tb:.2f} (±{2 * _share_se(tb, n):.3f})"
+    )
+    if w_ot == "thinner than":
+        text += (
+            ": that part of the error is the sampler's whatever the denoiser"
+            + (", and not the number of steps'" if flat else "")
+            + " (U5 separates the prior's part)"
+        )
+    text += (
+        f"; the learned model's edge band is {_same(w_lo)} the oracle's ({L_max['edge_band']:.3f}) "
+        f"and its energy distance {_same(w_led)} the oracle's"
+    )
+    if w_lo != "within the noise" or w_led != "within the noise":
+        text += ": part of the remaining error is the network's"
+    text += ". " + _study_sentence(rec["samplers_summary"])
+    return text
+
+
+# ---------------------------------------------------------------- U5
+def u5_table(rec: dict) -> str:
+    rows = [
+        [r["label"], r["nfe"]]
+        + _row(r["learned"])
+        + [pct(r["oracle"]["inside_fraction"]), f"{r['oracle']['edge_band']:.3f}"]
+        for r in rec["ablation"].values()
+    ]
+    head = ["sampler", "NFE", "inside", "edge band", "energy distance", "KS p (x, y)"]
+    return table(head + ["oracle: inside", "oracle: edge"], rows)
+
+
+def _seeds_sentence(seeds: dict, floor: dict) -> str:
+    """Robustness of the improved sampler over several seeds: ranges and counts."""
+    ins = np.array(seeds["inside_fraction"])
+    edge = np.array(seeds["edge_band"])
+    below = sum(d <= floor["p95"] for d in seeds["energy_distance"])
+    ks = sum(px > 0.05 and py > 0.05 for px, py in seeds["ks_pvalues"])
+    k = len(ins)
+    text = (
+        f"Over the {k} seeds of U3 the improved sampler puts {pct(ins.min())}–{pct(ins.max())} "
+        f"inside, {edge.min():.3f}–{edge.max():.3f} in the edge band"
+    )
+    if "corner_share" in seeds:
+        cs = np.array(seeds["corner_share"])
+        text += f", {cs.min():.3f}–{cs.max():.3f} in the corner squares"
+    return text + (
+        f"; its energy distance is below the noise floor's 95th percentile for {below} of {k} "
+        f"seeds (a sample of the truth itself: 95 % of the time), and both marginals pass the KS "
+        f"test at 5 % for {ks} of {k}."
+    )
+
+
+def _grids_sentence(grids: dict, small: float = 0.05) -> str:
+    """First/last step of each σ grid and how many steps each spends below σ = ``small``."""
+    parts, ks = [], []
+    for name, g in grids.items():
+        s = np.asarray(g["sigma"])
+        k = int((s[1:] < small).sum())
+        ks.append(k)
+        parts.append(
+            f"{name}, {len(s) - 1} steps: first step σ {s[0]:.3f} → {s[1]:.3f}, last step "
+            f"{s[-2]:.4f} → {s[-1]:.4f}, {k} steps end below σ = {small:g}"
+        )
+    text = "; ".join(parts) + "."
+    first = np.asarray(next(iter(grids.values()))["sigma"])
+    ratios = first[1:] / first[:-1]
+    if len(ratios) and np.allclose(ratios, ratios[0], rtol=1e-9):
+        text += (
+            f" For this schedule the uniform dt is already geometric in σ (every step divides σ "
+            f"by {1 / ratios[0]:.3f})"
+        )
+        if len(ks) == 2 and ks[0] != ks[1]:
+            where = "from" if ks[1] < ks[0] else "to"
+            text += (
+                f"; the ρ-spaced grid moves {abs(ks[0] - ks[1])} of the steps {where} the noise "
+                f"levels below σ = {small:g}"
+            )
+        text += "."
+    return text
+
+
+def _study_compare(study: dict | None, target: int = 9) -> tuple[str, dict]:
+    """Energy distance of every sampler of the study at its measured NFE closest to
+    ``target`` (same prior, final step, noise and truth sample); also {name: (nfe, ed)}."""
+    if not study:
+        return "", {}
+    parts, at = [], {}
+    for name, r in study.items():
+        if not r["nfe"]:
+            continue
+        j = int(np.argmin([abs(v - target) for v in r["nfe"]]))
+        method, grid = r["label"].split(",")[:2]
+        at[name] = (r["nfe"][j], r["energy_distance"][j])
+        parts.append(
+            f"{method} on {grid.strip()}: {r['energy_distance'][j]:.5f} at {r['nfe'][j]} NFE"
+        )
+    return f"Energy distance at about {target} evaluations — " + "; ".join(parts) + ".", at
+
+
+def u5(rec: dict) -> str:
+    abl = rec["ablation"]
+    fl = rec["noise_floor"]
+    reach = rec["samplers_summary"]
+    impr = rec["improved"]
+    ex, mp, fd, both, imp = (
+        abl[k]
+        for k in (
+            "exercise",
+            "matched_prior",
+            "final_denoise",
+            "matched_prior_final_denoise",
+            "improved",
+        )
+    )
+    n = impr.get("n_points", len(impr["points"]))
+    L, Orc = imp["learned"], imp["oracle"]
+    tb = rec.get("samples", {}).get("truth_edge_band", 0.19)
+    tc = rec.get("samples", {}).get("truth_corner_share", 0.04)
+    se_tb, se_tc = _share_se(tb, n), _share_se(tc, n)
+    # the targets
+    targets = {
+        f"at least {pct(TARGET_INSIDE, 0)} inside": L["inside_fraction"] >= TARGET_INSIDE,
+        "energy distance below the noise floor's 95th percentile": L["energy_distance"]
+        <= fl["p95"],
+        "edge band within the noise of the truth's": abs(L["edge_band"] - tb) <= 2 * se_tb,
+        "both marginals passing the KS test at 5 %": _ks_pass(L),
+    }
+    if "corner_share" in L:
+        targets["corner share within the noise of the truth's"] = (
+            abs(L["corner_share"] - tc) <= 2 * se_tc
+        )
+    missed = [k for k, ok in targets.items() if not ok]
+    verdict = (
+        "It meets every target and fills the square to its edges and corners"
+        if not missed
+        else "It misses " + plural(len(missed), "target") + " (" + "; ".join(missed) + "); measured"
+    )
+    ks = f"KS p-values {L['ks']['x']['pvalue']:.2f} (x) and {L['ks']['y']['pvalue']:.2f} (y)"
+    corner = (
+        f", the four 0.2 × 0.2 corner squares hold {L['corner_share']:.3f} (truth {tc:.2f}, "
+        f"±{2 * se_tc:.3f})"
+        if "corner_share" in L
+        else ""
+    )
+    text = (
+        f"**Choice.** {imp['label']}, {imp['steps']} steps = {imp['nfe']} network evaluations "
+        f"(the exercise's sampler uses {ex['nfe']}). {verdict}: with the trained network "
+        f"{pct(L['inside_fraction'])} of the samples are inside, the edge band holds "
+        f"{L['edge_band']:.3f} (truth {tb:.2f}, ±{2 * se_tb:.3f}; the exercise's sampler "
+        f"{ex['learned']['edge_band']:.3f}){corner}, the energy distance to fresh true samples is "
+        f"{L['energy_distance']:.5f} (noise floor: median {fl['median']:.5f}, 95th percentile "
+        f"{fl['p95']:.5f}; exercise's sampler {ex['learned']['energy_distance']:.5f}) and the "
+        f"marginals pass the KS test against U(−1, 1) at 5 % "
+        f"{'(' + ks + ')' if _ks_pass(L) else 'only partly (' + ks + ')'}; with the oracle: "
+        f"{pct(Orc['inside_fraction'])} inside, edge band {Orc['edge_band']:.3f}. "
+    )
+    if "seeds" in impr:
+        text += _seeds_sentence(impr["seeds"], fl)
+    if "schedules" in rec:
+        grids = {
+            "original (uniform dt)": rec["schedules"]["original"],
+            "modified (ρ-spaced σ)": rec["schedules"]["modified"],
+        }
+        text += (
+            "\n\nThe figure shows the schedule σ(t) = e^(5(t−1)) sampled by the original uniform "
+            "grid and by the modified ρ-spaced grid (left: on the σ(t) curve; middle: σ per "
+            "step). " + _grids_sentence(grids)
+        )
+    text += "\n\n**Rules of thumb, each tested here.**\n\n"
+    # 1. the prior
+    t_l = _toward(ex["learned"]["edge_band"], mp["learned"]["edge_band"], tb, n)
+    t_o = _toward(ex["oracle"]["edge_band"], mp["oracle"]["edge_band"], tb, n)
+    w_ed = _ed_word(mp["learned"]["energy_distance"], ex["learned"]["energy_distance"], fl)
+    ok1 = "closer to the truth" in (t_l, t_o)
+    text += (
+        f"1. *Start from a Gaussian with the mean and variance of the true marginal at t = 1* "
+        f"(a moment-matched Gaussian: the marginal itself, the square blurred by N(0, σ(1)²), is "
+        f"not Gaussian). Only the prior changed (matched instead of N(0, I), same Euler steps): "
+        f"edge band {ex['learned']['edge_band']:.3f} → {mp['learned']['edge_band']:.3f} with the "
+        f"network ({t_l}) and {ex['oracle']['edge_band']:.3f} → {mp['oracle']['edge_band']:.3f} "
+        f"with the oracle ({t_o}; truth {tb:.2f}); energy distance "
+        f"{ex['learned']['energy_distance']:.5f} → {mp['learned']['energy_distance']:.5f} "
+        f"({w_ed}). " + ("Supported.\n" if ok1 else "Not supported by these numbers.\n")
+    )
+    # 2. the final denoising step
+    s0 = rec.get("schedules", {}).get("original", {}).get("sigma_min", math.exp(-5))
+    w_o = _word(
+        both["oracle"]["inside_fraction"] - mp["oracle"]["inside_fraction"],
+        _pair_se(both["oracle"]["inside_fraction"], mp["oracle"]["inside_fraction"], n),
+        "more inside",
+        "fewer inside",
+    )
+    w_l = _word(
+        both["learned"]["inside_fraction"] - mp["learned"]["inside_fraction"],
+        _pair_se(both["learned"]["inside_fraction"], mp["learned"]["inside_fraction"], n),
+        "more inside",
+        "fewer inside",
+    )
+    text += (
+        f"2. *Finish with the denoised estimate x̂₀.* The ODE stops at σ(0) = {s0:.4f}; returning "
+        f"x̂₀ instead, with the matched prior: inside {pct(mp['oracle']['inside_fraction'])} → "
+        f"{pct(both['oracle']['inside_fraction'])} with the oracle ({w_o}), "
+        f"{pct(mp['learned']['inside_fraction'])} → {pct(both['learned']['inside_fraction'])} "
+        f"with the network ({w_l})"
+    )
+    od = both["learned"].get("outside_median_distance") or 0.0
+    if od > 3 * s0:
+        text += (
+            f"; the points the network leaves outside lie a median {od:.3f} outside, far more "
+            f"than σ(0), so a step of size about σ(0)·|ε̂| cannot pull them in"
+        )
+        gap = both["oracle"]["inside_fraction"] - both["learned"]["inside_fraction"]
+        se_gap = _pair_se(both["oracle"]["inside_fraction"], both["learned"]["inside_fraction"], n)
+        if _word(gap, se_gap, "more", "less") == "more":
+            text += " (the oracle puts more inside: that is the network's own error)"
+    w_fd = _word(
+        fd["learned"]["edge_band"] - ex["learned"]["edge_band"],
+        _pair_se(fd["learned"]["edge_band"], ex["learned"]["edge_band"], n),
+        "above",
+        "below",
+    )
+    w_fdt = _word(fd["learned"]["edge_band"] - tb, se_tb, "above", "below")
+    text += (
+        f". On its own, with N(0, I), it gives edge band {fd['learned']['edge_band']:.3f} "
+        f"({_same(w_fd)} the exercise's {ex['learned']['edge_band']:.3f}; {_same(w_fdt)} the "
+        f"truth's)"
+        + (": it does not undo the narrow prior's shrink" if w_fdt == "below" else "")
+        + ". "
+        + (
+            "Supported.\n"
+            if w_o == "more inside" or w_l == "more inside"
+            else "Not supported by these numbers at this sample size.\n"
+        )
+    )
+    # 3. the oracle as a check of the sampler
+    w_x = _word(ex["oracle"]["edge_band"] - tb, se_tb, "thicker than", "thinner than")
+    w_le = _word(
+        ex["learned"]["edge_band"] - ex["oracle"]["edge_band"],
+        _pair_se(ex["learned"]["edge_band"], ex["oracle"]["edge_band"], n),
+        "above",
+        "below",
+    )
+    w_li = _word(
+        ex["learned"]["inside_fraction"] - ex["oracle"]["inside_fraction"],
+        _pair_se(ex["learned"]["inside_fraction"], ex["oracle"]["inside_fraction"], n),
+        "above",
+        "below",
+    )
+    text += (
+        f"3. *Check the sampler with the oracle before blaming the network.* The exercise's "
+        f"sampler with the oracle reaches an edge band of {ex['oracle']['edge_band']:.3f}, "
+        f"{_same(w_x)} the truth's"
+        + (" (an error of the sampler, whatever the network)" if w_x != "within the noise" else "")
+        + f"; the network reaches {ex['learned']['edge_band']:.3f} ({_same(w_le)} the oracle's) "
+        f"with {pct(ex['learned']['inside_fraction'])} inside ({_same(w_li)} the oracle's "
+        f"{pct(ex['oracle']['inside_fraction'])})"
+    )
+    if w_le == w_li == "within the noise":
+        text += ": as good as the sampler allows.\n"
+    elif "below" in (w_le, w_li):
+        text += ": the network adds its own error on top of the sampler's.\n"
+    else:
+        text += ".\n"
+    # 4. the integrator
+    sentence, at = _study_compare(rec.get("samplers"))
+    hk = reach.get("heun_karras", {}).get("min_nfe_within_floor")
+    ref_nfe = reach.get(
+        "reference_nfe", (rec.get("samplers", {}).get("ddim", {}).get("nfe") or [None])[-1]
+    )
+    text += "4. *Take higher-order steps in σ, not Euler steps in t.* " + sentence
+    if "heun_karras" in at and "ddim" in at:
+        w_h = _ed_word(at["heun_karras"][1], at["ddim"][1], fl)
+        text += (
+            f" Heun on ρ-spaced σ against Euler in t at about the same cost: {w_h} "
+            f"(the noise floor's spread {_spread(fl):.5f})."
+        )
+    text += " Heun on ρ-spaced σ " + (
+        f"comes within the noise floor's spread of Euler-in-t's {ref_nfe}-evaluation distance "
+        f"at {hk} NFE"
+        if hk is not None
+        else "does not reach Euler-in-t's distance within the measured NFE"
+    )
+    w_imp = _ed_word(L["energy_distance"], both["learned"]["energy_distance"], fl)
+    text += (
+        f"; here {imp['nfe']} NFE give an energy distance of {L['energy_distance']:.5f} vs "
+        f"{both['learned']['energy_distance']:.5f} for {both['nfe']} Euler steps in t with the "
+        f"same prior and final step ({w_imp}; see the study in U4)."
+    )
+    if "heun_karras" in at and "ddim" in at:
+        text += (
+            " Supported." if w_h == "lower" else " Not supported by these numbers at this budget."
+        )
+    return text
+
+
+# ---------------------------------------------------------------- likelihood
+def _solver_words(solver: dict | None) -> str:
+    if not solver:
+        return "a numerical ODE solver"
+    method = solver.get("method", "?")
+    if "rtol" in solver or "atol" in solver:
+        tols = ", ".join(f"{k} {solver[k]:g}" for k in ("rtol", "atol") if k in solver)
+        words = f"the adaptive {method} solver ({tols}"
+        if solver.get("dtype"):
+            words += f", {solver['dtype']}"
+        return words + ")"
+    words = (
+        f"{solver.get('n_steps', '?')} fixed {method.upper() if method == 'rk4' else method} steps"
+    )
+    if solver.get("dtype"):
+        words += f" in {solver['dtype']}"
+    return words
+
+
+def likelihood(rec: dict) -> str:
+    lik = rec["likelihood"]
+    lk = lik["variants"]
+    t = lk["truth"]
+    solver = lik["solver"]
+
+    def f(k):
+        v = lk[k]
+        return (
+            f"{v['mean']:.3f} (Δ = {v['mean'] - t:+.3f}; range over the points {v['min']:.2f} … "
+            f"{v['max']:.2f})"
+        )
+
+    text = (
+        f"Log density of the continuous-time probability-flow ODE's output at t = 0 — not the "
+        f"T-step Euler sampler's, and not the improved sampler's, which returns x̂₀ — obtained by "
+        f"integrating the ODE with {_solver_words(solver)} and the exact 2D divergence, averaged "
+        f"over {lk['n_points']} interior points at least {lk.get('margin', 0.2):g} from the edges, "
+        f"against the truth log(1/4) = {t:.3f}: learned network with the moment-matched Gaussian "
+        f"prior {f('learned_matched')}; oracle with that prior {f('oracle_matched')}; learned "
+        f"network with the exercise's N(0, I) prior {f('learned_standard')}; oracle with N(0, I) "
+        f"{f('oracle_standard')}. "
+    )
+    if "learned_matched_denoised" in lk:
+        text += (
+            f"The density of x̂₀ of that output (the ODE's output passed through the final "
+            f"denoising step, as the improved sampler ends; matched prior): learned network "
+            f"{f('learned_matched_denoised')}"
+            + (
+                f"; oracle {f('oracle_matched_denoised')}"
+                if "oracle_matched_denoised" in lk
+                else ""
+            )
+            + ". "
+        )
+    ls, lm = lk["learned_standard"], lk["learned_matched"]
+    if "values" in ls and "values" in lm:
+        d, se = _mean_se(np.subtract(ls["values"], lm["values"]))
+        w = _word(d, se, "higher than", "lower than")
+        text += (
+            f"With the network, the exercise's N(0, I) prior gives a density at these points "
+            f"{_same(w)} the matched prior's (mean difference {d:+.3f} nats, two standard errors "
+            f"over the points ±{2 * se:.3f})"
+        )
+        sd = rec.get("samples", {}).get("std_per_coordinate", {})
+        narrow = (
+            sd
+            and _word(sd["learned"] - sd["truth"], sd.get("learned_stderr", math.nan), "w", "n")
+            == "n"
+        )
+        if w == "higher than" and narrow:
+            text += (
+                f", as the narrower samples of that prior (U3: standard deviation "
+                f"{sd['learned']:.3f} vs the truth's {sd['truth']:.3f}) are denser inside"
+            )
+        text += "."
+    else:
+        text += (
+            f"The exercise's prior gives {ls['mean'] - lm['mean']:+.3f} nats relative to the "
+            f"matched prior."
+        )
+    if "eq9" in lk:
+        text += _eq9_sentence(lk["eq9"], t, ls["mean"])
+    return text
+
+
+def _eq9_sentence(e: dict, truth: float, exact_standard: float) -> str:
+    text = (
+        f" For comparison, the exercise's Eq. 9 value −L_T (T = {e['T']}, {e['n_draws']} draws "
+        f"per point, Monte-Carlo standard error ≤ {e['mc_stderr_max']:.3f}) averages "
+        f"{e['mean']:.3f} at the same points, {e['mean'] - truth:+.3f} from the truth: it is only "
+        f"the diffusion term of a variational bound. Adding the reconstruction term "
+        f"({e['reconstruction']:+.2f}, the Gaussian decoder with σ(0) = e^(−5)) and subtracting "
+        f"the "
+        f"prior KL to N(0, I) (mean {e['prior_kl_mean']:.2f}) gives the full bound "
+        f"{e['full_bound_mean']:.3f} ({e['full_bound_mean'] - truth:+.3f} from the truth)"
+    )
+    diff = e.get("full_bound_minus_ode")
+    if diff is not None:
+        w = _word(diff["mean"], diff["stderr"], "above", "below")
+        text += (
+            f", {_same(w)} the ODE density with the same network and prior ({exact_standard:.3f}; "
+            f"difference {diff['mean']:+.3f} ± {2 * diff['stderr']:.3f}, two standard errors)"
+        )
+    else:
+        rel = "below" if e["full_bound_mean"] <= exact_standard else "above"
+        text += f", {rel} the ODE density with the same network and prior ({exact_standard:.3f})"
+    return text + (
+        ". (The variational bound bounds the likelihood of the stochastic discrete-time model; "
+        "it equals the ODE's density only when the denoiser is perfect and the prior matches "
+        "the marginal at t = 1.)"
+    )
+
+
+# ---------------------------------------------------------------- U6
+def u6(rec: dict) -> str:
+    det = rec["determinism"]
+    sto = rec["stochastic"]
+    tr = rec.get("trajectories", {})
+    runs = det["runs"]
+    lam = sto["lam"]
+    text = (
+        f"{plural(runs, 'DDIM run')} from the same {det['n_points']} noise points "
+        f"(T = {det['T']}): the largest absolute difference between any run and the first is "
+        f"{det['max_abs_diff']:.3g}"
+    )
+    if det["max_abs_diff"] == 0.0:
+        text += (
+            ", i.e. the outputs are bit-for-bit identical: DDIM is a deterministic map from the "
+            "noise to the sample, so all runs lie on top of each other in the figure. "
+        )
+    else:
+        text += ": the outputs are not bit-for-bit identical. "
+    ins = np.array(sto["inside_fraction"])
+    if lam == 0.0:
+        text += "With λ = 0 the stochastic sampler injects no noise and is DDIM: its runs "
+        text += (
+            "are bit-for-bit identical too (largest difference 0). "
+            if sto["max_abs_diff"] == 0.0
+            else f"differ by up to {sto['max_abs_diff']:.3g}. "
+        )
+    elif sto["max_abs_diff"] > 0.0:
+        text += (
+            f"With the stochastic sampler (λ = {lam:g}), which injects fresh noise at every step, "
+            f"the runs differ: max |difference| {sto['max_abs_diff']:.3f}, mean spread of a point "
+            f"across runs {sto['mean_spread']:.3f}; each run is a sample of its own, with "
+            f"{pct(ins.min())}–{pct(ins.max())} of its points inside. "
+        )
+    else:
+        text += (
+            f"With the stochastic sampler (λ = {lam:g}) the runs are bit-for-bit identical "
+            f"(largest difference 0). "
+        )
+    if not tr:
+        return text.strip()
+    d, s = tr["ddim"], tr["stochastic"]
+    k = tr.get("n_points", len(d.get("path_ratios", [])) or 4)
+    scale = tr.get("start_scale")
+    start = (
+        f"{scale:g}·z, z ~ N(0, I) (a wider start than the samples' N(0, I))"
+        if scale
+        else "z ~ N(0, I)"
+    )
+    text += f"The {k} trajectories start from {start}. "
+    rd, rs = d["path_ratio"], s["path_ratio"]
+    if rd <= 1.1:
+        text += (
+            f"The DDIM paths are smooth and nearly straight: their length is {rd:.2f} times the "
+            f"straight-line distance from start to end"
+        )
+    else:
+        text += f"The DDIM paths are {rd:.2f} times as long as the straight line from start to end"
+    text += f" ({d['end_inside']} of {k} end inside). "
+    if lam == 0.0 or s.get("identical_to_ddim"):
+        text += "The stochastic sampler's paths are the DDIM paths" + (
+            " (λ = 0)." if lam == 0.0 else " (bit-for-bit)."
+        )
+        return text
+    if "path_ratios" in d and "path_ratios" in s:
+        diff, se = _mean_se(np.subtract(s["path_ratios"], d["path_ratios"]))
+    else:
+        diff, se = rs - rd, math.nan
+    w = _word(diff, se, "longer than", "shorter than")
+    if w == "longer than":
+        text += (
+            f"The stochastic paths wander: {rs:.1f} times the straight-line distance, longer than "
+            f"the DDIM paths beyond the noise (mean difference {diff:+.2f} ± {2 * se:.2f} over the "
+            f"{k} paths)"
+        )
+    else:
+        text += (
+            f"The stochastic paths are {rs:.2f} times the straight-line distance, {_same(w)} "
+            f"the DDIM paths' ratio (mean difference {diff:+.2f}"
+            + (f" ± {2 * se:.2f}" if math.isfinite(se) else "")
+            + ")"
+        )
+    text += (
+        f"; the sampler's drift is 1 + λ² = {1 + lam**2:g} times DDIM's, the amount that balances "
+        f"the injected noise in continuous time so that the marginals are the ODE's "
+        f"({s['end_inside']} of {k} end inside)."
+    )
+    return text
+
+
+ANSWERS = {
+    "floor": floor,
+    "U1": u1,
+    "U2": u2,
+    "U3": u3,
+    "U4": u4,
+    "U5": u5,
+    "likelihood": likelihood,
+    "U6": u6,
+}

@@ -1,0 +1,691 @@
+"""Section 01's answers: every comparative sentence on a record where it holds and on one
+where it flips (small hand-made records)."""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+
+import pytest
+from genmod.sections.diffusion_unconditional import answers as A
+
+N = 500  # points per sample
+
+
+def metrics(inside=0.99, edge=0.19, ed=0.003, kx=0.5, ky=0.5, corner=0.04, outside=None):
+    return {
+        "inside_fraction": inside,
+        "edge_band": edge,
+        "energy_distance": ed,
+        "ks": {"x": {"statistic": 0.03, "pvalue": kx}, "y": {"statistic": 0.03, "pvalue": ky}},
+        "below_floor_p95": ed <= 0.012,
+        "outside_median_distance": outside,
+        "corner_share": corner,
+    }
+
+
+def sigma_grid(kind: str, steps: int = 20) -> dict:
+    if kind == "uniform":
+        t = [1 - i / steps for i in range(steps + 1)]
+        return {"t": t, "sigma": [math.exp(5 * (x - 1)) for x in t]}
+    smax, smin, rho = 1.0, math.exp(-5), 7.0
+    s = [
+        (smax ** (1 / rho) + i / steps * (smin ** (1 / rho) - smax ** (1 / rho))) ** rho
+        for i in range(steps + 1)
+    ]
+    return {"t": [1 + math.log(v) / 5 for v in s], "sigma": s}
+
+
+def ablation_row(label, nfe, steps, learned, oracle):
+    return {"label": label, "nfe": nfe, "steps": steps, "learned": learned, "oracle": oracle}
+
+
+def record() -> dict:
+    """A record shaped like a smoke run's (numbers close to a real one)."""
+    hist = [2.0 - 0.3 * min(1.0, e / 60) + 0.05 * ((-1) ** e) for e in range(200)]
+    study = {
+        name: {
+            "label": label,
+            "nfe": nfe,
+            "energy_distance": ed,
+            "inside_fraction": [0.9] * 3,
+            "edge_band": [0.15] * 3,
+        }  # fmt: skip
+        for name, label, nfe, ed in [
+            (
+                "ddim",
+                "Euler in t (DDIM), uniform t, matched prior, final x̂₀",
+                [3, 9, 33],
+                [0.2, 0.027, 0.0048],
+            ),
+            (
+                "euler_sigma",
+                "Euler in σ, uniform t, matched prior, final x̂₀",
+                [3, 9, 33],
+                [0.03, 0.0051, 0.003],
+            ),
+            (
+                "euler_sigma_karras",
+                "Euler in σ, ρ-spaced σ, matched prior, final x̂₀",
+                [3, 9, 33],
+                [0.02, 0.0046, 0.003],
+            ),
+            (
+                "heun_karras",
+                "Heun in σ, ρ-spaced σ, matched prior, final x̂₀",
+                [3, 9, 33],
+                [0.01, 0.0039, 0.0025],
+            ),
+        ]  # fmt: skip
+    }
+    ex_l, ex_o = metrics(0.958, 0.088, 0.00996), metrics(0.996, 0.114, 0.0058)
+    mp_l, mp_o = metrics(0.918, 0.148, 0.00316), metrics(0.988, 0.160, 0.003)
+    fd_l, fd_o = metrics(0.958, 0.084, 0.0098), metrics(1.0, 0.113, 0.0058)
+    both_l = metrics(0.918, 0.15, 0.0032, outside=0.244)
+    both_o = metrics(1.0, 0.16, 0.003)
+    imp_l, imp_o = metrics(0.99, 0.185, 0.0024, corner=0.038), metrics(1.0, 0.2, 0.0028)
+    lik_values = [-1.4, -1.3, -1.35, -1.45]
+    return {
+        "section": "diffusion_unconditional",
+        "params": {"n_points": 500, "T": 100, "lam": 1.0, "T_values": [1, 5, 20, 100]},
+        "settings": {"noise_draws": 1},
+        "answers": {},
+        "noise_floor": {"median": 0.00285, "p95": 0.01191, "n": N, "repeats": 20},
+        "forward": {
+            "start": [1.6, -1.3],
+            "trajectory": [[0.0, 1.6, -1.3]] * 201,
+            "steps": 200,
+            "distance_half": 0.179,
+            "distance_end": 0.31,
+            "check": {
+                "n_paths": 4000,
+                "t_half": 0.5,
+                "var_half": 0.00664,
+                "sigma2_half": 0.006738,
+                "var_end": 1.011,
+                "sigma2_end": 1.0,
+                "mean_err": 0.02,
+                "random_walk_var_end": 20.503,
+            },
+        },
+        "train": {
+            "loss_history": hist,
+            "final_loss": sum(hist[-100:]) / 100,
+            "final_loss_window": 100,
+            "initial_loss": sum(hist[:10]) / 10,
+            "initial_loss_window": 10,
+            "oracle_loss": {"mean": 1.70, "stderr": 0.02, "draws": 20},
+            "epochs": 200,
+            "noise_draws": 1,
+            "from_cache": False,
+            "seconds": 3.4,
+            "n_parameters": 10498,
+        },
+        "samples": {
+            "points": [[0.0, 0.0]] * N,
+            "T": 100,
+            "seed": 0,
+            "n_points": N,
+            "inside_fraction": 0.994,
+            "edge_band": 0.11,
+            "energy_distance": 0.0122,
+            "ks": metrics()["ks"],
+            "corner_share": 0.015,
+            "oracle_inside_fraction": 0.996,
+            "oracle_edge_band": 0.114,
+            "oracle_energy_distance": 0.0094,
+            "oracle_ks": metrics()["ks"],
+            "oracle_corner_share": 0.016,
+            "truth_sample": metrics(1.0, 0.19, 0.002),
+            "truth_edge_band": 0.19,
+            "truth_corner_share": 0.04,
+            "seeds_inside_fraction": [0.958, 0.97, 0.98] * 3,
+            "seeds_edge_band": [0.06, 0.075, 0.09] * 3,
+            "seeds_energy_distance": [0.012, 0.01, 0.011] * 3,
+            "seeds_corner_share": [0.012, 0.013, 0.014] * 3,
+            "std_per_coordinate": {
+                "learned": 0.523,
+                "oracle": 0.522,
+                "truth": (1 / 3) ** 0.5,
+                "learned_stderr": 0.003,
+                "oracle_stderr": 0.008,
+                "learned_points": 9 * N,
+            },
+            "prior_var": 1.0,
+            "t1_marginal_var": 4 / 3,
+        },
+        "steps": {
+            "T_values": [1, 5, 20, 100],
+            "points": [[[0.0, 0.0]] * N] * 4,
+            "n_points": N,
+            "schedule_rate": 5.0,
+            "inside_fraction": [0.312, 0.998, 0.972, 0.958],
+            "edge_band": [0.722, 0.004, 0.08, 0.088],
+            "energy_distance": [0.7177, 0.1095, 0.0062, 0.0052],
+            "oracle_inside_fraction": [0.104, 1.0, 0.99, 0.996],
+            "oracle_edge_band": [0.916, 0.0, 0.1, 0.114],
+            "oracle_energy_distance": [1.0328, 0.1771, 0.0070, 0.0058],
+        },
+        "samplers": study,
+        "samplers_summary": {
+            "reference": 0.0048,
+            "tolerance": 0.0138,
+            "reference_nfe": 33,
+            **{
+                k: {
+                    "label": v["label"],
+                    "min_nfe_within_floor": m,
+                    "best_energy_distance_at_most_20_nfe": 0.004,
+                }
+                for (k, v), m in zip(study.items(), [33, 9, 9, 3])
+            },  # fmt: skip
+        },
+        "improved": {
+            "points": [[0.0, 0.0]] * N,
+            "description": "Heun in σ, ρ-spaced σ, matched prior, final x̂₀; 10 Heun steps",
+            "nfe": 21,
+            "n_points": N,
+            **{k: imp_l[k] for k in ("inside_fraction", "edge_band", "energy_distance", "ks")},
+            "corner_share": 0.038,
+            "oracle": imp_o,
+            "seeds": {
+                "inside_fraction": [0.99] * 9,
+                "edge_band": [0.18] * 9,
+                "energy_distance": [0.003] * 9,
+                "ks_pvalues": [[0.5, 0.5]] * 9,
+                "corner_share": [0.04] * 9,
+            },
+        },
+        "ablation": {
+            "exercise": ablation_row("Euler in t (DDIM), uniform t, N(0, I)", 100, 100, ex_l, ex_o),
+            "matched_prior": ablation_row(
+                "Euler in t (DDIM), uniform t, matched prior", 100, 100, mp_l, mp_o
+            ),  # fmt: skip
+            "final_denoise": ablation_row(
+                "Euler in t (DDIM), uniform t, N(0, I), final x̂₀", 101, 100, fd_l, fd_o
+            ),  # fmt: skip
+            "matched_prior_final_denoise": ablation_row(
+                "Euler in t (DDIM), uniform t, matched prior, final x̂₀", 101, 100, both_l, both_o
+            ),
+            "improved": ablation_row(
+                "Heun in σ, ρ-spaced σ, matched prior, final x̂₀", 21, 10, imp_l, imp_o
+            ),  # fmt: skip
+        },
+        "schedules": {
+            "original": {"sigma_min": math.exp(-5), "sigma_max": 1.0, **sigma_grid("uniform")},
+            "modified": {"sigma_min": math.exp(-5), "sigma_max": 1.0, **sigma_grid("karras")},
+        },
+        "likelihood": {
+            "interior_mean_exact": -1.37,
+            "truth": -math.log(4),
+            "distribution": "probability-flow ODE output at t = 0",
+            "solver": {"method": "dopri5", "rtol": 1e-6, "atol": 1e-6, "dtype": "float64"},
+            "variants": {
+                "truth": -math.log(4),
+                "n_points": 4,
+                "margin": 0.2,
+                **{
+                    k: {
+                        "mean": sum(lik_values) / 4,
+                        "min": -1.45,
+                        "max": -1.3,
+                        "stderr": 0.03,
+                        "nfe": 500,
+                        "values": list(lik_values),
+                    }  # fmt: skip
+                    for k in (
+                        "learned_matched",
+                        "oracle_matched",
+                        "learned_standard",
+                        "oracle_standard",
+                    )
+                },
+                "eq9": {
+                    "T": 100,
+                    "n_draws": 4096,
+                    "mean": -8.87,
+                    "mc_stderr_max": 0.086,
+                    "reconstruction": 7.16,
+                    "prior_kl_mean": 0.36,
+                    "full_bound_mean": -2.06,
+                    "full_bound_minus_ode": {"mean": -0.66, "stderr": 0.08},
+                },
+            },
+        },
+        "determinism": {"max_abs_diff": 0.0, "runs": 10, "n_points": 50, "T": 100},
+        "stochastic": {
+            "lam": 1.0,
+            "max_abs_diff": 1.913,
+            "runs": 10,
+            "inside_fraction": [0.88, 0.92, 1.0],
+            "mean_spread": 0.7,
+        },
+        "trajectories": {
+            "ddim": {
+                "t": [],
+                "points": [],
+                "path_ratio": 1.03,
+                "path_ratios": [1.01, 1.02, 1.04, 1.05],
+                "end_inside": 3,
+                "identical_to_ddim": True,
+            },  # fmt: skip
+            "stochastic": {
+                "t": [],
+                "points": [],
+                "path_ratio": 6.0,
+                "path_ratios": [5.0, 6.5, 6.0, 6.5],
+                "end_inside": 4,
+                "identical_to_ddim": False,
+            },  # fmt: skip
+            "n_points": 4,
+            "start_scale": 1.4,
+            "lam": 1.0,
+        },
+    }
+
+
+def with_(rec: dict, **changes) -> dict:
+    """A copy of ``rec`` with dotted paths set: with_(rec, **{"samples.edge_band": 0.1})."""
+    out = copy.deepcopy(rec)
+    for path, value in changes.items():
+        *head, last = path.split(".")
+        d = out
+        for k in head:
+            d = d[int(k)] if isinstance(d, list) else d[k]
+        if isinstance(d, list):
+            d[int(last)] = value
+        else:
+            d[last] = value
+    return out
+
+
+@pytest.fixture
+def rec():
+    return record()
+
+
+def test_answer_registry_has_every_id():
+    assert set(A.ANSWERS) == {"floor", "U1", "U2", "U3", "U4", "U5", "likelihood", "U6"}
+    r = record()
+    for qid, fn in A.ANSWERS.items():
+        assert isinstance(fn(r), str) and fn(r), qid
+
+
+# ---------------------------------------------------------------- floor, U1
+def test_answer_floor_numbers(rec):
+    text = A.floor(rec)
+    assert "500 vs 500" in text and "0.00285" in text and "0.01191" in text and "20 repeats" in text
+
+
+def test_answer_u1_variance_and_mean_within_noise(rec):
+    text = A.u1(rec)
+    assert "1.011 at t = 1" in text and text.count("within the noise, ±") == 2
+    assert "stays at x₀ within the noise" in text and "21 at t = 1" in text
+    assert "only 0.7 % of their variance" in text and "second half" in text
+    assert "0.179 from x₀" in text
+
+
+def test_answer_u1_variance_and_mean_off(rec):
+    text = A.u1(with_(rec, **{"forward.check.var_end": 1.2, "forward.check.mean_err": 0.05}))
+    assert "above it by more than two standard errors" in text
+    assert "deviates from x₀ by up to 0.050" in text and "stays at x₀" not in text
+
+
+def test_answer_u1_noise_not_late(rec):
+    text = A.u1(with_(rec, **{"forward.check.var_half": 0.8}))
+    assert "second half" not in text and "gained 79.1 %" in text
+
+
+# ---------------------------------------------------------------- U2
+def test_answer_u2_falls_and_most_irreducible(rec):
+    text = A.u2(rec)
+    assert (
+        "The loss falls from" in text and "10498 parameters" in text and "trained in 3.4 s" in text
+    )
+    assert "most of the loss is the part that no denoiser" in text
+    assert "1 draw of (t, ε)" in text and "1.700 ± 0.020" in text
+
+
+def test_answer_u2_rises_and_flat(rec):
+    up = [1.0 + 0.001 * e for e in range(200)]
+    assert "The loss rises" in A.u2(with_(rec, **{"train.loss_history": up}))
+    flat = [1.7 + 0.05 * ((-1) ** e) for e in range(200)]
+    text = A.u2(with_(rec, **{"train.loss_history": flat}))
+    assert "stays within the noise" in text and "falls" not in text
+
+
+def test_answer_u2_oracle_share_small(rec):
+    text = A.u2(with_(rec, **{"train.oracle_loss": {"mean": 0.5, "stderr": 0.01, "draws": 20}}))
+    assert "most of the loss" not in text and "of the initial loss;" in text
+    assert "above this optimum" in text  # the network's final loss is far above 0.5
+
+
+def test_answer_u2_final_vs_oracle(rec):
+    final = rec["train"]["final_loss"]
+    same = with_(rec, **{"train.oracle_loss": {"mean": final, "stderr": 0.02, "draws": 20}})
+    assert "within the noise of this optimum" in A.u2(same)
+    below = with_(rec, **{"train.oracle_loss": {"mean": final + 0.2, "stderr": 0.01, "draws": 20}})
+    text = A.u2(below)
+    assert "below it" in text and "fits those points themselves" in text and "500 training" in text
+
+
+def test_answer_u2_one_epoch_and_cache(rec):
+    r = with_(rec, **{"train.loss_history": [1.9], "train.initial_loss_window": 1,
+                      "train.final_loss_window": 1, "train.from_cache": True})  # fmt: skip
+    text = A.u2(r)
+    assert "not testable" in text and "falls" not in text and "rises" not in text
+    assert "loaded from the cache" in text and "90 %" not in text
+
+
+# ---------------------------------------------------------------- U3
+def test_answer_u3_learned_equal_to_oracle(rec):
+    text = A.u3(rec)
+    assert "as good as the perfect denoiser" in text and "is the sampler's" in text
+    assert "measurably worse" not in text
+
+
+def test_answer_u3_learned_worse_than_oracle(rec):
+    text = A.u3(with_(rec, **{"samples.inside_fraction": 0.958}))
+    assert "measurably worse than the perfect denoiser" in text
+    assert "is the sampler's" not in text and "as good as" not in text
+    assert "95.8 % vs 99.6 % (lower" in text
+    assert f"{100 * rec['samples']['oracle_inside_fraction']:.1f} %" in text
+
+
+def test_answer_u3_learned_differs_from_oracle(rec):
+    text = A.u3(with_(rec, **{"samples.edge_band": 0.19}))
+    assert "differs measurably" in text and "as good as" not in text and "worse" not in text
+
+
+def test_answer_u3_spread_narrower_than_truth(rec):
+    text = A.u3(rec)
+    assert "0.523 ± 0.006 (two standard errors), narrower than the truth's 0.577" in text
+    assert "thinner than the truth's 0.19" in text and "less than the truth's 0.04" in text
+    assert "with the perfect denoiser, too, the samples come out narrower" in text
+    assert "1.333 per coordinate" in text
+
+
+def test_answer_u3_spread_equal_to_truth(rec):
+    r = with_(
+        rec,
+        **{
+            "samples.std_per_coordinate.learned": 0.576,
+            "samples.std_per_coordinate.oracle": 0.58,
+            "samples.seeds_edge_band": [0.19] * 9,
+            "samples.seeds_corner_share": [0.04] * 9,
+        },
+    )
+    text = A.u3(r)
+    assert "narrower than" not in text and "thinner" not in text and "less than" not in text
+    assert "within the noise of the truth's 0.577" in text
+    assert "does not show at this sample size" in text
+
+
+def test_answer_u3_energy_distance_vs_floor(rec):
+    assert "is above the noise floor's 95th percentile" in A.u3(rec)
+    assert "is below the noise floor's" in A.u3(with_(rec, **{"samples.energy_distance": 0.005}))
+
+
+def test_answer_u3_table(rec):
+    t = A.u3_table(rec)
+    assert (
+        "learned, seed 0" in t and "oracle (same z as seed 0)" in t and "truth (fresh sample)" in t
+    )
+    assert "99.4 %" in t and "0.01220" in t
+
+
+# ---------------------------------------------------------------- U4
+def test_answer_u4_euler_factor_sign(rec):
+    text = A.u4(rec)
+    assert "1 + σ̇·dt/σ = 1 − 5/T" in text and "1 − σ̇·dt/σ" not in text
+    assert "-4.00 for T = 1 instead of 0.0067" in text and "+0.00 for T = 5" in text
+    assert "flips the noise part's sign" in text
+    assert "error at few steps is the sampler's" in text
+
+
+def test_answer_u4_collapse_and_study(rec):
+    text = A.u4(rec)
+    assert "31.2 %" in text and "at T = 5, 99.8 % are inside but only 0.004" in text
+    assert "Heun in σ, ρ-spaced σ, matched prior, final x̂₀: 3 NFE" in text and "33 NFE" in text
+
+
+def test_answer_u4_without_a_small_T(rec):
+    r = with_(
+        rec,
+        **{
+            "steps.T_values": [50, 100],
+            "steps.inside_fraction": [0.96, 0.958],
+            "steps.edge_band": [0.09, 0.088],
+            "steps.energy_distance": [0.0055, 0.0052],
+            "steps.oracle_inside_fraction": [0.996, 0.996],
+            "steps.oracle_edge_band": [0.113, 0.114],
+            "steps.oracle_energy_distance": [0.006, 0.0058],
+        },
+    )
+    text = A.u4(r)
+    assert "error at few steps is the sampler's" not in text and "Few steps fail" not in text
+    assert "does not show an error of few steps" in text and "+0.90 for T = 50" in text
+    assert "no longer reduce the error" in text and "flips" not in text
+
+
+def test_answer_u4_single_T(rec):
+    r = with_(rec, **{"steps.T_values": [100]})
+    for k in ("inside_fraction", "edge_band", "energy_distance"):
+        r["steps"][k] = r["steps"][k][-1:]
+        r["steps"]["oracle_" + k] = r["steps"]["oracle_" + k][-1:]
+    text = A.u4(r)
+    assert "Only one number of steps was run, T = 100" in text and "no dependence on T" in text
+    assert "no longer reduce" not in text and "few steps" not in text and "still change" not in text
+
+
+def test_answer_u4_still_changing_and_network_error(rec):
+    text = A.u4(rec)  # 20 → 100: the edge band is flat, the energy distance is not? (0.0062→0.0052)
+    assert "no longer reduce the error" in text  # both within the noise here
+    r = with_(rec, **{"steps.energy_distance": [0.7177, 0.1095, 0.03, 0.0052]})
+    text = A.u4(r)
+    assert "the energy distance (0.03000 → 0.00520) still changes beyond the noise" in text
+    assert "no longer reduce" not in text and "not the number of steps'" not in text
+    r = with_(rec, **{"steps.edge_band": [0.722, 0.004, 0.02, 0.03]})
+    text = A.u4(r)
+    assert "part of the remaining error is the network's" in text
+    assert "part of the remaining error is the network's" not in A.u4(rec)
+
+
+def test_answer_u4_oracle_matches_truth(rec):
+    assert "the sampler's whatever the denoiser" in A.u4(rec)
+    r = with_(rec, **{"steps.oracle_edge_band": [0.916, 0.0, 0.1, 0.19]})
+    text = A.u4(r)
+    assert "within the noise of the truth's 0.19" in text
+    assert "the sampler's whatever the denoiser" not in text
+
+
+def test_answer_u4_unsorted_T_values(rec):
+    r = copy.deepcopy(rec)
+    for k in list(r["steps"]):
+        if isinstance(r["steps"][k], list):
+            r["steps"][k] = r["steps"][k][::-1]
+    text = A.u4(r)
+    assert text.startswith("With T = 1:") and "with T = 100:" in text
+
+
+def test_answer_u4_table(rec):
+    t = A.u4_table(rec)
+    assert t.count("\n") == 5 and "31.2 %" in t and "0.71770" in t
+    assert "Heun in σ" in A.study_table(rec)
+
+
+# ---------------------------------------------------------------- U5
+def test_answer_u5_meets_targets(rec):
+    text = A.u5(rec)
+    assert "meets every target and fills the square to its edges and corners" in text
+    assert "corner squares hold 0.038" in text and "misses" not in text
+
+
+def test_answer_u5_misses_targets(rec):
+    r = with_(rec, **{"ablation.improved.learned.corner_share": 0.01})
+    text = A.u5(r)
+    assert "fills the square" not in text
+    assert "misses 1 target (corner share within the noise of the truth's)" in text
+    r = with_(rec, **{"ablation.improved.learned.inside_fraction": 0.906})
+    assert "at least 98 % inside" in A.u5(r)
+
+
+def test_answer_u5_rule1_prior(rec):
+    text = A.u5(rec)
+    assert "moment-matched Gaussian" in text and "not Gaussian" in text
+    assert "0.088 → 0.148 with the network (closer to the truth)" in text
+    r = with_(rec, **{"ablation.matched_prior.learned.edge_band": 0.09,
+                      "ablation.matched_prior.oracle.edge_band": 0.115})  # fmt: skip
+    text = A.u5(r)
+    assert "closer to the truth" not in text.split("2. *")[0]
+    assert "(within the noise) and 0.114 → 0.115" in text
+    assert "Not supported by these numbers.\n2." in text
+
+
+def test_answer_u5_rule2_final_step(rec):
+    text = A.u5(rec)
+    assert "98.8 % → 100.0 % with the oracle (more inside)" in text
+    assert "a median 0.244 outside" in text and "network's own error" in text
+    assert "does not undo the narrow prior's shrink" in text
+    r = with_(rec, **{"ablation.matched_prior_final_denoise.oracle.inside_fraction": 0.988,
+                      "ablation.matched_prior_final_denoise.learned.outside_median_distance": 0.005,
+                      "ablation.final_denoise.learned.edge_band": 0.19})  # fmt: skip
+    text = A.u5(r)
+    assert "(more inside)" not in text and "a median" not in text
+    assert "does not undo" not in text and "within the noise of the truth's" in text
+    assert "Not supported by these numbers at this sample size.\n3." in text
+
+
+def test_answer_u5_rule3_oracle_check(rec):
+    text = A.u5(with_(rec, **{"ablation.exercise.learned.inside_fraction": 0.99}))
+    assert "0.114, thinner than the truth's (an error of the sampler" in text
+    assert "as good as the sampler allows" in text
+    r = with_(rec, **{"ablation.exercise.learned.inside_fraction": 0.9})
+    assert "adds its own error on top of the sampler's" in A.u5(r)
+    r = with_(rec, **{"ablation.exercise.oracle.edge_band": 0.19})
+    assert "an error of the sampler" not in A.u5(r)
+
+
+def test_answer_u5_rule4_integrator(rec):
+    text = A.u5(rec)
+    assert "at about the same cost: lower" in text and text.endswith("Supported.")
+    assert (
+        "comes within the noise floor's spread of Euler-in-t's 33-evaluation distance at 3" in text
+    )
+    r = copy.deepcopy(rec)
+    r["samplers"]["ddim"]["energy_distance"][1] = 0.005
+    text = A.u5(r)
+    assert "at about the same cost: within the noise" in text
+    assert text.endswith("Not supported by these numbers at this budget.")
+
+
+def test_answer_u5_grids(rec):
+    text = A.u5(rec)
+    assert "already geometric in σ" in text and "moves 2 of the steps from" in text
+    r = with_(rec, **{"schedules.original": {**sigma_grid("karras")}})
+    assert "geometric" not in A.u5(r)
+
+
+def test_answer_u5_table(rec):
+    t = A.u5_table(rec)
+    assert t.count("\n") == 6 and "matched prior, final x̂₀ | 101" in t
+
+
+# ---------------------------------------------------------------- likelihood
+def test_answer_likelihood_wording(rec):
+    text = A.likelihood(rec)
+    assert "continuous-time probability-flow ODE's output at t = 0" in text
+    assert "not the T-step Euler sampler's, and not the improved sampler's" in text
+    assert "exact likelihood of" not in text and "improved sampler's distribution" not in text
+    assert "adaptive dopri5 solver (rtol 1e-06, atol 1e-06, float64)" in text
+    assert "only when the denoiser is perfect and the prior matches the marginal" in text
+    assert "below the ODE density" in text and "moment-matched" in text
+    assert "x̂₀ of that output" not in text
+
+
+def test_answer_likelihood_fixed_steps_and_denoised(rec):
+    r = with_(rec, **{"likelihood.solver": {"method": "rk4", "n_steps": 20, "dtype": "float32"}})
+    lk = r["likelihood"]["variants"]
+    lk["learned_matched_denoised"] = copy.deepcopy(lk["learned_matched"])
+    text = A.likelihood(r)
+    assert "20 fixed RK4 steps in float32" in text and "x̂₀ of that output" in text
+
+
+def test_answer_likelihood_prior_comparison(rec):
+    assert "within the noise of the matched prior's" in A.likelihood(rec)
+    r = copy.deepcopy(rec)
+    r["likelihood"]["variants"]["learned_standard"]["values"] = [-1.3, -1.2, -1.24, -1.36]
+    text = A.likelihood(r)
+    assert "higher than the matched prior's" in text and "denser inside" in text
+    r["samples"]["std_per_coordinate"]["learned"] = 0.577
+    assert "denser inside" not in A.likelihood(r)
+
+
+def test_answer_likelihood_bound_within_noise(rec):
+    r = with_(
+        rec, **{"likelihood.variants.eq9.full_bound_minus_ode": {"mean": -0.05, "stderr": 0.1}}
+    )
+    assert "within the noise of the ODE density" in A.likelihood(r)
+
+
+# ---------------------------------------------------------------- U6
+def test_answer_u6_lam0(rec):
+    r = with_(
+        rec,
+        **{
+            "stochastic.lam": 0.0,
+            "stochastic.max_abs_diff": 0.0,
+            "stochastic.inside_fraction": [0.9] * 10,
+            "stochastic.mean_spread": 0.0,
+            "trajectories.lam": 0.0,
+            "trajectories.stochastic": copy.deepcopy(rec["trajectories"]["ddim"]),
+        },
+    )
+    text = A.u6(r)
+    assert not re.search(r"\bdiffer\b", text) and "wander" not in text
+    assert "With λ = 0 the stochastic sampler injects no noise and is DDIM" in text
+    assert "bit-for-bit identical too" in text and "are the DDIM paths (λ = 0)" in text
+    assert "1 + λ²" not in text
+
+
+def test_answer_u6_lam_positive(rec):
+    text = A.u6(rec)
+    assert "λ = 1" in text and "the runs differ: max |difference| 1.913" in text
+    assert "88.0 %–100.0 %" in text and "bit-for-bit identical: DDIM is a deterministic map" in text
+    assert "start from 1.4·z, z ~ N(0, I)" in text
+    assert "1 + λ² = 2 times DDIM's" in text and "(4 of 4 end inside)" in text
+
+
+def test_answer_u6_smooth_and_wander(rec):
+    text = A.u6(rec)
+    assert "The DDIM paths are smooth" in text and "1.03 times" in text
+    assert "The stochastic paths wander: 6.0 times" in text
+
+
+def test_answer_u6_not_smooth_no_wander(rec):
+    r = with_(
+        rec,
+        **{
+            "trajectories.ddim.path_ratio": 1.5,
+            "trajectories.ddim.path_ratios": [1.4, 1.5, 1.6, 1.5],
+            "trajectories.stochastic.path_ratio": 1.55,
+            "trajectories.stochastic.path_ratios": [1.5, 1.5, 1.7, 1.5],
+        },
+    )
+    text = A.u6(r)
+    assert "smooth" not in text and "wander" not in text
+    assert "1.50 times as long as the straight line" in text
+    assert "within the noise of the DDIM paths' ratio" in text
+
+
+def test_answer_u6_ddim_not_identical_and_sto_identical(rec):
+    r = with_(rec, **{"determinism.max_abs_diff": 1e-7, "stochastic.max_abs_diff": 0.0})
+    text = A.u6(r)
+    assert "not bit-for-bit identical" in text and "the runs differ" not in text
+    assert "the runs are bit-for-bit identical (largest difference 0)" in text
+
+
+def test_answer_first_T():
+    assert A.first_T([1, 2, 5, 10, 20], [0.1, 0.9, 0.3, 0.95, 0.8], lambda v: v > 0.4) == 10
+    assert A.first_T([1, 2], [0.1, 0.2], lambda v: v > 0.4) is None
