@@ -767,3 +767,13 @@ def test_answer_bonus_target_inside_the_data():
     assert "the target lies in class 4's region and the nearest training point of class 4" in text
     assert "nearest point of class 4's region" not in text
     assert "times farther from the origin" not in text and "shrinks the distance" not in text
+
+
+def test_answer_c6_heat_map_tolerance_stated_only_when_looser():
+    rec = make_record()
+    assert "looser tolerance" not in A.c6(rec)
+    rec["likelihood"]["grid_solver"] = dict(rec["likelihood"]["solver"])
+    assert "looser tolerance" not in A.c6(rec)
+    rec["likelihood"]["grid_solver"].update(rtol=1e-4, atol=1e-4)
+    text = A.c6(rec)
+    assert "use a looser tolerance: the adaptive dopri5 solver of torchdiffeq (rtol 0.0001" in text

@@ -591,34 +591,53 @@ def interior_exact_likelihood(
     denoised_output: bool = False,
     ode_method: str | None = None,
 ) -> dict[int, dict]:
-    """Per class: the log density of the continuous-time probability-flow ODE's output at
-    t = 0, averaged over interior points (at least :func:`default_margin` from the region's
-    edge), started from the class's moment-matched prior (``"matched"``) or from N(0, I)
-    (``"standard"``); with ``denoised_output`` the density of the sampler that returns the
-    denoised estimate x̂_0 of the ODE's end point instead (the improved sampler's
-    continuous-time limit). With the truth −log(area_c) and the solver used (``ode_method``:
-    None for :func:`~genmod.diffusion.likelihood.exact_log_prob`'s default)."""
-    from genmod.diffusion import likelihood as L
-
+    """One variant of :func:`interior_likelihood_variants`: ``prior`` ``"matched"`` or
+    ``"standard"``, or with ``denoised_output`` the x̂_0-returning sampler (matched prior)."""
     if prior not in ("standard", "matched"):
         raise ValueError(f"prior={prior!r}: accepted 'standard' | 'matched'")
-    fn = L.exact_log_prob_denoised if denoised_output else L.exact_log_prob
+    kw = {"n_steps": ode_steps} | ({} if ode_method is None else {"method": ode_method})
+    out = interior_likelihood_variants(
+        eps_model, partition, schedule, n_per_class, generator, device, **kw
+    )
+    return out["denoised" if denoised_output else prior]
+
+
+def interior_likelihood_variants(
+    eps_model,
+    partition: Partition,
+    schedule: Schedule,
+    n_per_class: int,
+    generator: torch.Generator,
+    device="cpu",
+    **ode_kw,
+) -> dict[str, dict[int, dict]]:
+    """Per class, averaged over interior points (at least :func:`default_margin` from the
+    region's edge): the log density of the continuous-time probability-flow ODE's output at
+    t = 0 started from the class's moment-matched prior (``"matched"``) and from N(0, I)
+    (``"standard"``), and the density of the sampler that returns the denoised estimate x̂_0
+    of the ODE's end point (``"denoised"``, matched prior; the improved sampler's
+    continuous-time limit). One integration per class serves all three (the prior enters only
+    through log π(z)). With the truth −log(area_c) and the solver used; ``ode_kw`` go to
+    :func:`~genmod.diffusion.likelihood.exact_log_prob`."""
+    from genmod.diffusion import likelihood as L
+
     means, stds = class_prior(partition, schedule)
-    out = {}
+    out: dict[str, dict[int, dict]] = {"matched": {}, "standard": {}, "denoised": {}}
     for c in range(partition.n_classes):
         margin = default_margin(partition, c)
         pts = interior_points(partition, c, n_per_class, margin, generator).to(device)
-        kw = {} if prior == "standard" else {"prior_mean": means[c], "prior_std": stds[c]}
-        if ode_method is not None:
-            kw["method"] = ode_method
-        res = fn(eps_model, pts, schedule, c=c, n_steps=ode_steps, **kw)
-        lp = res.log_prob.double()
-        out[c] = {
-            "mean": float(lp.mean()),
-            "stderr": float(lp.std() / np.sqrt(len(lp))),
-            "truth": float(-np.log(partition.areas()[c])),
-            "margin": margin,
-            "n": len(lp),
-            "solver": dict(getattr(res, "solver", {}) or {}),
-        }
+        plain, den = L.exact_log_prob_denoised(
+            eps_model, pts, schedule, c=c, prior_mean=means[c], prior_std=stds[c],
+            with_plain=True, **ode_kw,
+        )  # fmt: skip
+        for name, res in (("matched", plain), ("standard", L.with_prior(plain)), ("denoised", den)):
+            lp = res.log_prob.double()
+            out[name][c] = {
+                "mean": float(lp.mean()),
+                "stderr": float(lp.std() / np.sqrt(len(lp))),
+                "truth": float(-np.log(partition.areas()[c])),
+                "margin": margin,
+                "n": len(lp),
+                "solver": dict(res.solver),
+            }
     return out

@@ -939,6 +939,12 @@ def _interior_paragraph(rec) -> str:
         f"{_solver_text(solver, st['ode_steps'])}, with the exact 2D divergence by autograd; π "
         "is the class's moment-matched prior or N(0, I)."
     )
+    gs = lik.get("grid_solver")
+    if gs and gs != solver:
+        text += (
+            " The heat maps, their medians and the side-by-side grid use a looser tolerance: "
+            f"{_solver_text(gs, st['ode_steps'])}."
+        )
     if den:
         text += (
             " The improved sampler returns the denoised estimate x̂_0 of its end point; the "

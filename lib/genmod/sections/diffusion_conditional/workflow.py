@@ -377,24 +377,22 @@ def likelihood(ctx: Context) -> dict:
     S, part, sched, dev, K = ctx.settings, ctx.partition, ctx.schedule, ctx.device, ctx.K
     model, oracle = ctx.model, ctx.oracle
     n_in = S.interior_per_class
-    run = C.interior_exact_likelihood
-    lik = run(model, part, sched, n_in, S.ode_steps, ctx.gen(7), "matched", dev)
-    lik_std = run(model, part, sched, n_in, S.ode_steps, ctx.gen(7), "standard", dev)
-    lik_o = run(oracle, part, sched, max(10, n_in // 5), S.ode_steps, ctx.gen(7), "matched", dev)
-    lik_den = None
-    if hasattr(L, "exact_log_prob_denoised"):
-        lik_den = run(
-            model, part, sched, n_in, S.ode_steps, ctx.gen(7), "matched", dev, denoised_output=True
-        )
+    tol = {"rtol": S.lik_tol, "atol": S.lik_tol}
+    variants = C.interior_likelihood_variants(model, part, sched, n_in, ctx.gen(7), dev, **tol)
+    lik, lik_std, lik_den = variants["matched"], variants["standard"], variants["denoised"]
+    n_o = max(10, n_in // 5)
+    lik_o = C.interior_likelihood_variants(oracle, part, sched, n_o, ctx.gen(7), dev, **tol)
+    lik_o = lik_o["matched"]
     lin, grid_pts = _grid(S.grid)
     means, stds = C.class_prior(part, sched)
     grids = []
     for c in range(K):
         r = L.exact_log_prob(
             model, grid_pts.to(dev), sched, c=c, prior_mean=means[c], prior_std=stds[c],
-            n_steps=S.ode_steps,
+            rtol=S.lik_map_tol, atol=S.lik_map_tol,
         )  # fmt: skip
         grids.append(r.log_prob.numpy().reshape(S.grid, S.grid))
+        grid_solver = dict(r.solver)
     gp = grid_pts.numpy()
     far = np.abs(gp).max(1) > 1.5
     ctx.state.update(grids=grids, means=means, stds=stds)
@@ -414,8 +412,9 @@ def likelihood(ctx: Context) -> dict:
             str(c): float(np.median(grids[c].ravel()[far])) for c in range(K)
         },
         "solver": lik[0].get("solver", {}),
+        "grid_solver": grid_solver,
     }
-    if lik_den is not None:
+    if lik_den:
         rec["interior_denoised"] = _js(lik_den)
         rec["interior_mean_exact_denoised"] = {str(c): v["mean"] for c, v in lik_den.items()}
         rec["solver_denoised"] = lik_den[0].get("solver", {})
@@ -447,7 +446,7 @@ def likelihood_compare(ctx: Context) -> dict:
     terms = L.vlb_terms(cmp_pts, sched, means[c_show], stds[c_show])
     ex = L.exact_log_prob(
         ctx.model, cmp_pts.to(dev), sched, c=c_show, prior_mean=means[c_show],
-        prior_std=stds[c_show], n_steps=S.ode_steps,
+        prior_std=stds[c_show], rtol=S.lik_map_tol, atol=S.lik_map_tol,
     )  # fmt: skip
     cmp = {
         "−L_T (Eq. 9)": b.log_prob_bound.numpy(),
@@ -470,6 +469,7 @@ def likelihood_compare(ctx: Context) -> dict:
     vals = list(cmp.values())
     return {
         "class": c_show,
+        "solver": dict(ex.solver),
         "x": lin_c.tolist(),
         "summary": summary,
         **{k: v.tolist() for k, v in zip(("bound", "full_bound", "exact"), vals[:3])},
