@@ -5,6 +5,7 @@ headless (no frontend) on the oracle / a tiny trained denoiser / a tiny random G
 from __future__ import annotations
 
 import ast
+import io
 import math
 import warnings
 from pathlib import Path
@@ -405,3 +406,36 @@ def test_images_are_shown_at_their_natural_size(oracle, gpt):
     assert ex.outputs["figure"].layout.align_self == "flex-start"
     assert EC.png_size(bytes(ex.outputs["figure"].value)) == (560, 264)  # 7 × 3.3 in
     assert ex.status.value == "<small>update #1 in " + f"{ex.seconds:.2f} s</small>"
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def test_figures_updated_in_place_look_as_drawn_fresh(oracle, class_oracle, gpt):
+    """An update redraws only what changes over a stored background: the picture is the one
+    a fresh figure draws for the same view."""
+    s1 = E.sampler_view(oracle, steps=3, n=50)
+    s2 = E.sampler_view(oracle, sampler="euler_sigma", steps=10, n=50, seed=3)
+    plot = ES.SamplerPlot()
+    plot(s1)
+    key = plot._key
+    assert np.array_equal(_pixels(plot(s2)), _pixels(ES.SamplerPlot()(s2)))
+    assert plot._key == key  # the same axes (the layout is frozen at the first draw)
+    fwd = E.prompt_forward(gpt, "Down the rabbit hole")
+    a1, a2 = E.attention_view(fwd, head=0), E.attention_view(fwd, head=1, query=2)
+    plot = EA.AttentionPlot()
+    plot(a1)
+    assert np.array_equal(_pixels(plot(a2)), _pixels(EA.AttentionPlot()(a2)))
+    a3 = E.attention_view(E.prompt_forward(gpt, "The Queen"))  # new tokens: new axes
+    assert np.array_equal(_pixels(plot(a3)), _pixels(EA.AttentionPlot()(a3)))
+    kw = dict(T=10, n_draws=64, exact=False)
+    p1, p2 = (
+        E.probe_view(class_oracle, 0.1, 0.1, 1, **kw),
+        E.probe_view(class_oracle, -0.6, 0.3, 0, **kw),
+    )
+    plot = EP.ProbePlot(FIVE_REGIONS)
+    plot(p1)
+    assert np.array_equal(_pixels(plot(p2)), _pixels(EP.ProbePlot(FIVE_REGIONS)(p2)))

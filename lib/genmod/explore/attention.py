@@ -140,23 +140,27 @@ class AttentionPlot(PersistentPlot):
         ax.set_ylabel("query token")
         self.fig.colorbar(self.im, ax=ax, shrink=0.8, label="attention weight")
         self.ax, self.max_labels = ax, max_labels
+        # redrawn at every update, in the order of their z-order
+        self.dynamic = (self.im, self.box, *ax.spines.values(), ax.title)
 
     def __call__(self, view: AttentionView) -> bytes:
         T = view.weights.shape[0]
+        key = tuple(view.all_tokens)  # the axes and their token labels follow the prompt
+        if key != self._key:
+            self.im.set_extent((-0.5, T - 0.5, T - 0.5, -0.5))
+            self.ax.set_xlim(-0.5, T - 0.5)
+            self.ax.set_ylim(T - 0.5, -0.5)
+            labels = [short_token(t) for t in view.all_tokens]
+            ticks = list(range(0, T, max(1, math.ceil(T / self.max_labels))))
+            fs = 7 if len(ticks) <= 20 else 5
+            self.ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=90, fontsize=fs)
+            self.ax.set_yticks(ticks, [labels[i] for i in ticks], fontsize=fs)
         self.im.set_data(view.weights.numpy())
-        self.im.set_extent((-0.5, T - 0.5, T - 0.5, -0.5))
-        self.ax.set_xlim(-0.5, T - 0.5)
-        self.ax.set_ylim(T - 0.5, -0.5)
         self.box.set_xy((-0.5, view.query - 0.5))
         self.box.set_width(T)
-        labels = [short_token(t) for t in view.all_tokens]
-        ticks = list(range(0, T, max(1, math.ceil(T / self.max_labels))))
-        fs = 7 if len(ticks) <= 20 else 5
-        self.ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=90, fontsize=fs)
-        self.ax.set_yticks(ticks, [labels[i] for i in ticks], fontsize=fs)
         who = "mean over heads" if view.head is None else f"head {view.head}"
         self.ax.set_title(f"block {view.block}, {who}; query #{view.query}", fontsize=9)
-        return self.png()
+        return self.png(key=key)
 
 
 def attention_figure(view: AttentionView) -> bytes:

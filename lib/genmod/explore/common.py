@@ -4,12 +4,15 @@ helpers and the visible rendering of whitespace tokens."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import struct
 import time
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 # ----------------------------------------------------------------------- text helpers
 # whitespace characters drawn as visible symbols (a token made only of whitespace would
@@ -63,14 +66,17 @@ FIGURE_DPI = 80  # the explorers' PNGs: 1 inch of figure = 80 image pixels = 80 
 
 
 def new_figure(nrows: int, ncols: int, figsize, layout: str = "constrained"):
-    """A pyplot-free figure (not shown by the inline backend, garbage-collected).
+    """A pyplot-free figure on an Agg canvas, at :data:`FIGURE_DPI` (not shown by the
+    inline backend, garbage-collected).
 
     ``layout`` is always explicit ("constrained" or "none"): the notebook style turns the
     constrained layout on globally, which would otherwise override a figure that sets its
     own margins with ``subplots_adjust`` (and warn)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize, layout=layout)
+    fig = Figure(figsize=figsize, dpi=FIGURE_DPI, layout=layout)
+    FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, list(axes.flat)
 
@@ -82,6 +88,18 @@ def figure_png(fig, dpi: int = FIGURE_DPI) -> bytes:
     return buf.getvalue()
 
 
+def rgba_png(rgba) -> bytes:
+    """An (h, w, 4) uint8 RGBA buffer (e.g. an Agg canvas's) as an RGB PNG, quickly encoded
+    (little compression: the image only travels to the browser)."""
+    from PIL import Image
+
+    arr = np.asarray(rgba)
+    img = Image.frombuffer("RGBA", (arr.shape[1], arr.shape[0]), arr.tobytes(), "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="png", compress_level=1)
+    return buf.getvalue()
+
+
 def png_size(png: bytes) -> tuple[int, int]:
     """(width, height) in pixels from a PNG's header."""
     if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
@@ -90,19 +108,59 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 
 class PersistentPlot:
-    """A figure built once and updated in place by a subclass's ``__call__``: the first draw
-    lays it out (constrained layout), which is then frozen (the axes keep their positions;
-    later draws skip the layout pass). Subclasses set ``self.fig``."""
+    """A figure built once (by a subclass, on :func:`new_figure`) and updated in place.
+
+    Only the artists in ``self.dynamic`` change between updates (data, titles, markers, and
+    whatever must stay drawn above them, such as a legend): :meth:`png` draws the rest of
+    the figure once into a background, and later restores it and draws only those artists
+    (blitting), unless ``key`` (what the background depends on: axis limits, tick labels)
+    has changed. The first draw lays the figure out (constrained layout, titles included),
+    which is then frozen: the axes keep their positions."""
 
     fig: Any
+    dynamic: tuple = ()
     _first: bool = True
+    _key: Any = None
+    _background: Any = None
 
-    def png(self) -> bytes:
-        png = figure_png(self.fig)
+    def png(self, key: Any = None) -> bytes:
+        canvas = self.fig.canvas
         if self._first:
+            canvas.draw()  # with the layout engine, every artist visible
             self.fig.set_layout_engine("none")
-            self._first = False
-        return png
+            self._first, self._background = False, None
+        if self._background is None or key != self._key:
+            with _hidden(self.dynamic):
+                canvas.draw()
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            self._key = key
+        else:
+            canvas.restore_region(self._background)
+        for a in self.dynamic:
+            self.fig.draw_artist(a)
+        return rgba_png(canvas.buffer_rgba())
+
+
+@contextlib.contextmanager
+def _hidden(artists):
+    """Artists left out of a draw. A text is made transparent rather than invisible: an
+    invisible title has no extent, and the axes would move it out of the figure."""
+    from matplotlib.text import Text
+
+    saved = [a.get_alpha() if isinstance(a, Text) else a.get_visible() for a in artists]
+    for a in artists:
+        if isinstance(a, Text):
+            a.set_alpha(0.0)
+        else:
+            a.set_visible(False)
+    try:
+        yield
+    finally:
+        for a, v in zip(artists, saved):
+            if isinstance(a, Text):
+                a.set_alpha(v)
+            else:
+                a.set_visible(v)
 
 
 def png_image():

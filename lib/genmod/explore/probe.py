@@ -14,6 +14,7 @@ UI: :func:`make_probe_explorer`.
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -154,17 +155,19 @@ class ProbePlot(PersistentPlot):
         ax.set_xlabel("x")
         ax.set_ylabel("y")
         self.ax, self.lim, self.names = ax, lim, class_names
+        self.dynamic = (self.marker, ax.title)  # redrawn at every update
 
     def __call__(self, view: ProbeView) -> bytes:
         self.marker.set_offsets([[view.x, view.y]])
         self.marker.set_facecolor(self.colors[view.c])
-        span = max(self.lim, abs(view.x) + 0.3, abs(view.y) + 0.3)
+        # ±lim, or wider in steps of 0.5 for a point near the edge (the background is redrawn)
+        span = max(self.lim, math.ceil(2 * (max(abs(view.x), abs(view.y)) + 0.3)) / 2)
         self.ax.set_xlim(-span, span)
         self.ax.set_ylim(-span, span)
         self.ax.set_title(
             f"probe ({view.x:.2f}, {view.y:.2f}), class {view.c}: {view.class_name}", fontsize=9
         )
-        return self.png()
+        return self.png(key=span)
 
 
 def solver_text(solver: dict, nfe: int = 0) -> str:
@@ -214,10 +217,10 @@ def probe_summary(view: ProbeView, names=None) -> str:
     if view.exact is not None:
         rows += [
             (
-                "exact log p of the probability-flow ODE's output at t = 0, matched prior",
+                "exact log p of the probability-flow ODE's output at t = 0, from the matched prior",
                 f"{view.exact:.4g} ({html.escape(solver_text(view.solver, view.ode_nfe))})",
             ),
-            ("exact log p (the same ODE), N(0, I) prior", f"{view.exact_standard:.4g}"),
+            ("exact log p of the same ODE, from N(0, I)", f"{view.exact_standard:.4g}"),
         ]
     return html_table(rows)
 

@@ -16,6 +16,7 @@ numbers). UI: :func:`make_sampler_explorer`.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -184,17 +185,23 @@ class SamplerPlot(PersistentPlot):
         self.end = a2.scatter(
             np.zeros(0), np.zeros(0), marker="x", color="red", s=30, label="end (t = 0)", zorder=3
         )
+        squares = []
         for ax in (a1, a2):
             draw_square(ax)
+            squares.append(ax.patches[-1])
             ax.set_xlim(-lim, lim)
             ax.set_ylim(-lim, lim)
             ax.set_aspect("equal")
             ax.set_xlabel("x")
             ax.set_ylabel("y")
-        a1.legend(loc="upper right", fontsize=7, markerscale=4)
-        a2.legend(loc="upper right", fontsize=7)
+        leg1 = a1.legend(loc="upper right", fontsize=7, markerscale=4)
+        leg2 = a2.legend(loc="upper right", fontsize=7)
         self.fig.colorbar(self.lines, ax=a2, label="t")
         self.axes = (a1, a2)
+        # redrawn at every update, in the order of their z-order (spines and legends on top)
+        s1, s2 = (tuple(ax.spines.values()) for ax in (a1, a2))
+        self.dynamic = (self.start, self.points, squares[0], *s1, leg1, a1.title)
+        self.dynamic += (squares[1], self.lines, *s2, self.z, self.end, leg2, a2.title)
 
     def __call__(self, view: SamplerView) -> bytes:
         a1, a2 = self.axes
@@ -208,7 +215,8 @@ class SamplerPlot(PersistentPlot):
         self.lines.set_array(np.tile(tm, p.shape[1]))
         self.z.set_offsets(p[0])
         self.end.set_offsets(p[-1])
-        span = max(1.3, float(np.abs(p).max()) + 0.2) if p.size else 1.3
+        # the trajectories' axes: ±span, in steps of 0.5 (a new span redraws the background)
+        span = max(1.5, math.ceil(2 * (float(np.abs(p).max()) + 0.2)) / 2) if p.size else 1.5
         a2.set_xlim(-span, span)
         a2.set_ylim(-span, span)
         a1.set_title(
@@ -219,7 +227,7 @@ class SamplerPlot(PersistentPlot):
             f"{plural(p.shape[1], 'trajectory', 'trajectories')} ({plural(view.steps, 'step')})",
             fontsize=9,
         )
-        return self.png()
+        return self.png(key=span)
 
 
 def sampler_figure(view: SamplerView) -> bytes:

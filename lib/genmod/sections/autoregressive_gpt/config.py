@@ -76,7 +76,7 @@ class Settings:
     top_k: int = 40
     generation_max_tokens: int = 200  # A3: bound on the generated tokens (at least 4·min_words)
     sentence_min_words: int = 5  # A5: the sampled sentence ends after at least this many words
-    sentence_max_tokens: int = 48  # A5: ... within this many tokens (else: a fragment)
+    sentence_max_tokens: int = 128  # A5: ... within this many tokens (else: a fragment)
     cpu_threads: int | None = None  # None: torch's default
 
     def to_json(self) -> dict:
