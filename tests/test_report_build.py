@@ -1,28 +1,35 @@
-"""The write-up build (genmod.report.build): notebooks in, one HTML and one PDF out.
+"""The write-up build (genmod.report): notebooks in, one HTML and one PDF out.
 
 Fast tests run the real pipeline (papermill on the ``genmod`` kernel, nbconvert, headless
-Chromium) on two tiny synthetic notebooks written here; the slow test builds the real
-report on the smoke profile from whichever section notebooks exist.
+Chromium) on two tiny synthetic notebooks written here, and the execution cache with a
+stand-in for papermill (no kernel); the slow tests kill a real build mid-section and build
+the real report on the smoke profile from whichever section notebooks exist.
 """
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import numpy as np
 import pytest
 from genmod.paths import NOTEBOOKS_DIR, REPO_ROOT
 from genmod.report import build as rb
+from genmod.report import clean, cli, execute, execution_cache, page, pdf
+from genmod.report.base import ReportError
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-CHROMIUM = rb.find_chromium()
+CHROMIUM = pdf.find_chromium()
 PDFTOTEXT = shutil.which("pdftotext")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="no Chromium: apt-get install chromium (PDF/screenshot checks)"
@@ -84,7 +91,7 @@ def fake_notebook(part: str, qids: list[str], *, fail: bool = False):
                 f"sys.stderr.write('{STDERR}\\n')\nwarnings.warn('{WARNING}')\n"
                 "print('long line ' + 'x' * 400)\n"
                 f"text = 'Measured for {q}: $\\\\sigma = {i}.5$.'\n"
-                "display(Markdown(text))\ntext"
+                "display(Markdown(text))"
             ),
         ]
     cells += [
@@ -92,7 +99,7 @@ def fake_notebook(part: str, qids: list[str], *, fail: bool = False):
             "display(HTML('<span style=\"background-color: rgb(255, 0, 0)\">painted</span>'))\n"
             "for k in range(3):\n    print(f'\\r{k}/3 |{\"#\" * k}|', end='')\nprint()\n"
             "from tqdm import tqdm\nfor _ in tqdm(range(5), file=sys.stdout):\n    pass\n"
-            "plt.plot([0, 1])"
+            "plt.plot([0, 1])\nplt.show()"
         ),
         _tagged(new_code_cell(f"print('{INTERACTIVE}')"), "interactive"),
         new_code_cell(
@@ -118,7 +125,7 @@ def _write_fakes(folder: Path) -> dict[str, list[str]]:
 
 
 def _dump_dom(html: Path) -> str:
-    proc = rb.run_chromium(
+    proc = pdf.run_chromium(
         [CHROMIUM, "--virtual-time-budget=60000", "--dump-dom", html.resolve().as_uri()]
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -129,7 +136,7 @@ def _screenshot_not_blank(html: Path, png: Path) -> float:
     """Screenshot the page in a real headless browser; return the pixel std (0 = blank)."""
     import matplotlib.image as mpimg
 
-    proc = rb.run_chromium(
+    proc = pdf.run_chromium(
         [
             CHROMIUM,
             "--virtual-time-budget=60000",
@@ -165,38 +172,58 @@ def _data(kind, data, **extra):
     return nbformat.from_dict(out)
 
 
-def test_clean_outputs_drops_residue_and_keeps_content():
+def _cell_with(*outputs):
+    cell = new_code_cell("pass")
+    cell.outputs = list(outputs)
+    nb = new_notebook()
+    nb.cells = [new_markdown_cell("# T"), cell]
+    return nb
+
+
+def test_writeup_drops_stderr_and_widgets_and_resolves_redraws():
     outs = [
         _stream("stderr", "UserWarning: noise\n"),
-        _stream("stdout", "\r  0%|          | 0/3 [00:00<?, ?it/s]"),
-        _stream("stdout", "\r100%|██████████| 3/3 [00:00<00:00, 2.00it/s]"),
-        _stream("stdout", "\nloss 0.25\rloss 0.125\n"),
+        _stream("stdout", "loss 0.5"),
+        _stream("stderr", "more noise\n"),
+        _stream("stdout", "\rloss 0.25\rloss 0.125\n"),
+        _stream("stdout", "\n\n"),
         _data(
             "display_data",
             {"application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "HBox()"},
         ),
         _data("display_data", {"text/markdown": "Answer: $x$", "text/plain": "<Markdown>"}),
-        _data("execute_result", {"text/plain": "'Answer: $x$'"}),
-        _data("execute_result", {"text/plain": "[<matplotlib.lines.Line2D at 0x7f3a>]"}),
-        _data("execute_result", {"text/plain": "Text(0.5, 1.0, 'title')"}),
-        _data("execute_result", {"text/plain": "PosixPath('/tmp/results.json')"}),
-        _data("display_data", {"text/plain": "<Figure size 700x400 with 1 Axes>"}),
         _data("execute_result", {"text/plain": "0.75"}),
     ]
-    kept = rb.clean_outputs(outs)
+    nb = _cell_with(*outs)
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    cleaned = clean.clean_notebook(nb)
+    kept = cleaned.cells[1].outputs
     kinds = [(o.output_type, sorted(o.get("data", {})) or o.get("text")) for o in kept]
+    # stdout chunks merge across the dropped stderr and their carriage returns resolve
     assert kinds == [
-        ("stream", "loss 0.125\n"),
+        ("stream", "loss 0.125\n\n\n"),
         ("display_data", ["text/markdown", "text/plain"]),
         ("execute_result", ["text/plain"]),
     ]
     assert kept[-1]["data"]["text/plain"] == "0.75"
+    assert "widgets" not in cleaned.metadata and "widgets" in nb.metadata  # copy only
+    # a cell left with nothing to show (stderr, a blank line) is left out
+    assert len(clean.clean_notebook(_cell_with(outs[0], outs[4])).cells) == 1
+
+
+def test_exporter_runs_the_writeup_preprocessors():
+    nb = _cell_with(_stream("stderr", f"{STDERR}\n"), _stream("stdout", "shown\n"))
+    nb.cells.append(_tagged(new_code_cell(f"print('{INTERACTIVE}')"), "interactive"))
+    nb.cells[-1].outputs = [_stream("stdout", f"{INTERACTIVE}\n")]
+    body, _ = page.make_exporter().from_notebook_node(nb)
+    assert "shown" in body and STDERR not in body and INTERACTIVE not in body
+    assert "pass" not in body  # no input
 
 
 def test_clean_notebook_removes_tagged_cells_and_empty_code():
     nb = fake_notebook("Part 1 — X", ["U1"])
     nb.cells[2].outputs = [_stream("stdout", "kept output\n")]
-    cleaned = rb.clean_notebook(nb)
+    cleaned = clean.clean_notebook(nb)
     sources = "\n".join(c.source for c in cleaned.cells)
     assert INTERACTIVE not in sources and "results_path" not in sources
     # Code cells without outputs are gone; markdown stays; the input itself stays in the
@@ -209,9 +236,9 @@ def test_notebook_part_anchors_are_unique_and_questions_keep_their_ids():
     used: set[str] = set()
     nb1 = fake_notebook("Part 1 — One", ["U1", "U2"])
     nb2 = fake_notebook("Part 2 — Two", ["C1", "Bonus"])
-    exporter = rb.make_exporter()
-    p1 = rb.notebook_part(nb1, 1, "01_one", exporter, used)
-    p2 = rb.notebook_part(nb2, 2, "02_two", exporter, used)
+    exporter = page.make_exporter()
+    p1 = page.notebook_part(nb1, 1, "01_one", exporter, used)
+    p2 = page.notebook_part(nb2, 2, "02_two", exporter, used)
     assert (p1.title, p1.anchor, p2.title, p2.anchor) == (
         "Part 1 — One",
         "part-1",
@@ -230,7 +257,7 @@ def test_notebook_part_anchors_are_unique_and_questions_keep_their_ids():
 
 
 def test_qid_pattern():
-    m = rb.QID_RE.match
+    m = page.QID_RE.match
     assert m("U1 — Forward process").groups() == ("U1", "Forward process")
     assert m("C6: log p").groups() == ("C6", "log p")
     assert m("Bonus — reach (4, 5.5)").group(1) == "Bonus"
@@ -245,10 +272,10 @@ def test_resolve_sections_names_the_missing_notebook(tmp_path):
         "02_beta.ipynb",
     ]
     with pytest.raises(
-        rb.ReportError, match=r"not found: .*01_diffusion_unconditional\.ipynb, .*02_diff"
+        ReportError, match=r"not found: .*01_diffusion_unconditional\.ipynb, .*02_diff"
     ):
         rb.resolve_sections(None, tmp_path)
-    with pytest.raises(rb.ReportError, match="03_gamma.ipynb"):
+    with pytest.raises(ReportError, match="03_gamma.ipynb"):
         rb.resolve_sections(["03_gamma"], tmp_path)
 
 
@@ -260,11 +287,12 @@ def test_resolve_sections_names_the_missing_notebook(tmp_path):
         (["--seed", "-1"], "seed=-1"),
         (["--seed", "abc"], "seed='abc'"),
         (["-p", "epochs"], "NAME=VALUE"),
+        (["--jobs", "0"], "jobs=0"),
     ],
 )
 def test_bad_arguments_fail_at_once(argv, needle, capsys):
     t0 = time.perf_counter()
-    assert rb.main(argv) == 2
+    assert cli.main(argv) == 2
     assert needle in capsys.readouterr().err
     assert time.perf_counter() - t0 < 5
 
@@ -387,7 +415,7 @@ def test_without_chromium_html_is_written_and_the_way_to_pdf_is_said(
     for stem in qids:  # rebuild from the executed notebooks, in a fresh folder
         shutil.copy(out / f"{stem}.ipynb", tmp_path / f"{stem}.ipynb")
         shutil.copytree(out / stem, tmp_path / stem)
-    monkeypatch.setattr(rb, "find_chromium", lambda: None)
+    monkeypatch.setattr(pdf, "find_chromium", lambda: None)
     opts = rb.BuildOptions(
         profile="smoke",
         sections=list(qids),
@@ -412,7 +440,7 @@ def test_failing_notebook_names_notebook_and_cell_and_leaves_no_report(tmp_path,
     (out / "report.pdf").write_bytes(b"%PDF-1.4 old")
     argv = ["--profile", "smoke", "--sections", "01_broken", "--notebooks-dir", str(nb_dir)]
     argv += ["--out-dir", str(out), "--cache-dir", str(tmp_path / "cache")]
-    assert rb.main(argv) == 1
+    assert cli.main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err  # one line
     assert "01_broken.ipynb" in err[0]
@@ -434,7 +462,7 @@ def test_undeclared_extra_parameter_is_refused_before_running(tmp_path):
         sections=["01_x"], notebooks_dir=nb_dir, out_dir=tmp_path / "out", cache_dir=tmp_path
     )
     opts.extra_params = {"undeclared_name": 3}
-    with pytest.raises(rb.ReportError, match="undeclared_name"):
+    with pytest.raises(ReportError, match="undeclared_name"):
         rb.build_report(opts)
 
 
@@ -459,27 +487,71 @@ def test_real_report_smoke_end_to_end(tmp_path):
     print(f"smoke report, {len(present)} section(s): {wall:.1f} s")
 
     html = out / "report.html"
-    page = html.read_text()
+    text_html = html.read_text()
     for stem in present:
         assert (out / f"{stem}.ipynb").is_file()
         assert (out / stem / "results.json").is_file()
         for q in QIDS[stem]:
-            assert f'<h2 id="{q}"' in page, f"{stem}: no heading for {q}"
-    assert '<script src="http' not in page
+            assert f'<h2 id="{q}"' in text_html, f"{stem}: no heading for {q}"
+        # Residue is fixed where it came from: no cell echoes a returned answer, no progress
+        # bar is drawn into stdout (the write-up no longer filters them).
+        assert _residue(nbformat.read(out / f"{stem}.ipynb", as_version=4)) == [], stem
+    assert '<script src="http' not in text_html
+    for residue in ("&lt;matplotlib.", "Line2D", "&lt;Figure size", "it/s]", "PosixPath("):
+        assert residue not in text_html, residue
 
     build = re.search(r"build step ([\d.]+) s", proc.stdout)
     assert build and float(build.group(1)) <= 30, proc.stdout
 
+    # Unchanged inputs: the same command executes nothing and writes the same report.
+    again = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert again.stdout.count(": reused (key ") == len(present), again.stdout
+    assert ": running (" not in again.stdout
+    print(again.stdout)
+
     if CHROMIUM is None:
         pytest.skip("no Chromium: HTML checked; PDF and screenshot need `apt-get install chromium`")
-    pdf = out / "report.pdf"
-    assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF")
+    pdf_path = out / "report.pdf"
+    assert pdf_path.is_file() and pdf_path.read_bytes().startswith(b"%PDF")
     if PDFTOTEXT:
-        text = subprocess.run([PDFTOTEXT, str(pdf), "-"], capture_output=True, text=True).stdout
+        text = subprocess.run(
+            [PDFTOTEXT, str(pdf_path), "-"], capture_output=True, text=True
+        ).stdout
         for stem in present:
             for q in QIDS[stem]:
                 assert re.search(rf"\b{q}\b", text), f"PDF text lacks {q}"
     _screenshot_not_blank(html, tmp_path / "report.png")
+
+
+_PROGRESS = re.compile(r"\d{1,3}%\|.*\|\s*[\d.]+[kMGT]?/[\d.?]+[kMGT]?\s*\[")
+
+
+def _residue(nb) -> list[str]:
+    """Outputs of untagged cells that the write-up no longer filters: a returned string that
+    repeats displayed Markdown, a text progress bar."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or set(cell.metadata.get("tags", [])) & clean.REMOVE_TAGS:
+            continue
+        outs = cell.get("outputs", [])
+        shown = {
+            str(o["data"]["text/markdown"]).strip()
+            for o in outs
+            if o.get("output_type") == "display_data" and "text/markdown" in o.get("data", {})
+        }
+        for o in outs:
+            data = o.get("data", {})
+            if o.get("output_type") == "stream" and _PROGRESS.search(o.get("text", "")):
+                found.append(f"cell {i}: progress bar")
+            if o.get("output_type") == "execute_result" and set(data) <= {"text/plain"}:
+                try:
+                    value = ast.literal_eval(str(data.get("text/plain", "")))
+                except (ValueError, SyntaxError):
+                    value = None
+                if isinstance(value, str) and value.strip() in shown:
+                    found.append(f"cell {i}: echoed answer")
+    return found
 
 
 def test_interrupted_run_keeps_partial_notebook_and_leaves_no_report(tmp_path, monkeypatch):
@@ -508,3 +580,479 @@ def test_interrupted_run_keeps_partial_notebook_and_leaves_no_report(tmp_path, m
     assert sorted(p.name for p in out.iterdir()) == ["01_x.ipynb"]
     kept = nbformat.read(out / "01_x.ipynb", as_version=4)
     assert kept.cells[0].source.endswith("partially executed")
+
+
+def test_unchanged_rebuild_executes_nothing(built, capsys):
+    """The real pipeline's executed notebooks are reused: no kernel starts the second time."""
+    result, qids, out = built
+    before = {stem: (out / f"{stem}.ipynb").read_bytes() for stem in qids}
+    opts = rb.BuildOptions(
+        profile="smoke",
+        sections=list(qids),
+        notebooks_dir=out.parent / "notebooks",
+        out_dir=out,
+        cache_dir=out.parent / "cache",
+        pdf=False,
+    )
+    again = rb.build_report(opts)
+    assert again.reused == list(qids) and again.ran == [] and again.execute_seconds == {}
+    assert {stem: (out / f"{stem}.ipynb").read_bytes() for stem in qids} == before
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[")]
+    assert len(lines) == len(qids) and all(": reused (key " in ln for ln in lines), lines
+    assert "Measured for U2" in again.html.read_text()
+
+
+# ---------------------------------------------------------------------------------------
+# The execution cache (papermill replaced by a stand-in: no kernel, fast)
+# ---------------------------------------------------------------------------------------
+
+CACHE_SECTIONS = {
+    "01_alpha": 'device = "auto"\nseed = 0\nprofile = "default"\nresults_path = "r.json"\n'
+    'cache_dir = "cache"\nretrain = False\nepochs = None\n',
+    "02_beta": 'device = "auto"\nseed = 0\nprofile = "default"\nresults_path = "r.json"\n'
+    'cache_dir = "cache"\nretrain = False\ntemperature = 1.0\n',
+    "03_gamma": 'device = "auto"\nseed = 0\nprofile = "default"\nresults_path = "r.json"\n'
+    'cache_dir = "cache"\nretrain = False\n',
+}
+
+
+def _small_notebook(stem: str, params_source: str):
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "genmod",
+        "display_name": "Python (genmod)",
+        "language": "python",
+    }
+    nb.cells = [
+        new_markdown_cell(f"# Part — {stem}\n\n## U1 — A question\n\nText."),
+        _tagged(new_code_cell(params_source), "parameters"),
+        new_code_cell("print('work')"),
+    ]
+    return nb
+
+
+class StandIn:
+    """Replaces papermill: writes an 'executed' notebook and a results.json, records calls;
+    ``interrupt`` raises KeyboardInterrupt in that section (after a partial save)."""
+
+    def __init__(self):
+        self.calls: list[str] = []
+        self.interrupt: str | None = None
+
+    def __call__(self, notebook, output, parameters, cwd, kernel_name="genmod", timeout=None):
+        self.calls.append(notebook.stem)
+        nb = nbformat.read(notebook, as_version=4)
+        nb.metadata["papermill"] = {"parameters": dict(parameters), "duration": 0.5}
+        nb.cells[-1].outputs = [_stream("stdout", f"work {len(self.calls)}\n")]
+        nbformat.write(nb, output)
+        if notebook.stem == self.interrupt:
+            raise KeyboardInterrupt
+        results = Path(parameters["results_path"])
+        results.parent.mkdir(parents=True, exist_ok=True)
+        record = {"section": notebook.stem, "params": parameters, "runtime": {"seconds": {}}}
+        results.write_text(json.dumps(record))
+
+
+@pytest.fixture
+def cache_env(tmp_path, monkeypatch, capsys):
+    """Three small sections, a stand-in executor and ``build(**options)`` → (result, log)."""
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    for stem, source in CACHE_SECTIONS.items():
+        nbformat.write(_small_notebook(stem, source), nb_dir / f"{stem}.ipynb")
+    stand_in = StandIn()
+    monkeypatch.setattr(execute, "execute_notebook", stand_in)
+    package = tmp_path / "package" / "genmod"  # a package nobody edits while the test runs
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text('"""A stand-in package."""\n')
+
+    def build(**options):
+        stand_in.calls.clear()
+        capsys.readouterr()
+        opts = rb.BuildOptions(
+            profile="smoke",
+            device="cpu",
+            sections=list(CACHE_SECTIONS),
+            notebooks_dir=nb_dir,
+            out_dir=tmp_path / "out",
+            cache_dir=tmp_path / "cache",
+            pdf=False,
+            data_dir=tmp_path / "data",
+            package_dir=package,
+        )
+        for name, value in options.items():
+            setattr(opts, name, value)
+        result = rb.build_report(opts)
+        return result, capsys.readouterr().out
+
+    return SimpleNamespace(
+        build=build,
+        stand_in=stand_in,
+        nb_dir=nb_dir,
+        tmp=tmp_path,
+        store=tmp_path / "cache/executed",
+    )
+
+
+def _lines(log_text: str) -> dict[str, str]:
+    """Section stem → its decision line (reused / running) in the build's log."""
+    found = {}
+    for line in log_text.splitlines():
+        m = re.match(r"\[\d+/\d+\] (\w+)\.ipynb: (reused .*|running .*)", line)
+        if m:
+            found[m.group(1)] = m.group(2)
+    return found
+
+
+def test_unchanged_rerun_skips_all_sections(cache_env):
+    first, log1 = cache_env.build()
+    assert cache_env.stand_in.calls == list(CACHE_SECTIONS)
+    assert all("no previous run" in line for line in _lines(log1).values()), log1
+    out = cache_env.tmp / "out"
+    notebooks = {s: (out / f"{s}.ipynb").read_bytes() for s in CACHE_SECTIONS}
+    (out / "03_gamma/results.json").unlink()  # restored from the cache
+    second, log2 = cache_env.build()
+    assert cache_env.stand_in.calls == []
+    assert second.reused == list(CACHE_SECTIONS) and second.ran == []
+    lines = _lines(log2)
+    assert sorted(lines) == sorted(CACHE_SECTIONS)
+    assert all(re.match(r"reused \(key [0-9a-f]{16}\)", line) for line in lines.values()), log2
+    assert {s: (out / f"{s}.ipynb").read_bytes() for s in CACHE_SECTIONS} == notebooks
+    assert json.loads((out / "03_gamma/results.json").read_text())["section"] == "03_gamma"
+    assert "work 3" in second.html.read_text()  # the reused outputs are the ones shown
+
+
+def test_changed_parameter_reruns_that_section_only(cache_env):
+    cache_env.build()
+    result, log = cache_env.build(extra_params={"epochs": 7})  # declared by 01_alpha only
+    assert cache_env.stand_in.calls == ["01_alpha"]
+    lines = _lines(log)
+    assert lines["01_alpha"].startswith("running (parameters changed: epochs;")
+    assert lines["02_beta"].startswith("reused") and lines["03_gamma"].startswith("reused")
+    assert result.decisions["01_alpha"] == "parameters changed: epochs"
+    # switching back reuses the earlier run (several entries are kept per section)
+    cache_env.build()
+    assert cache_env.stand_in.calls == []
+
+
+def test_profile_resolution_keys_the_values_used(cache_env, monkeypatch):
+    """With a section config, a value given explicitly that equals the profile's value is the
+    same run; without one (older notebooks) the given values plus the profile key the run."""
+    smoke = {"epochs": 3}
+
+    def resolve_params(given):
+        return {
+            **given,
+            "epochs": given["epochs"] if given["epochs"] is not None else smoke["epochs"],
+        }
+
+    names = ("device", "seed", "profile", "results_path", "cache_dir", "retrain", "epochs")
+    config = SimpleNamespace(PARAMETERS=names, resolve_params=resolve_params)
+    real = execution_cache.section_config
+    monkeypatch.setattr(
+        execution_cache, "section_config", lambda stem: config if stem == "01_alpha" else real(stem)
+    )
+    cache_env.build()
+    cache_env.build(extra_params={"epochs": 3})
+    assert cache_env.stand_in.calls == []
+    _, log = cache_env.build(extra_params={"epochs": 4})
+    assert cache_env.stand_in.calls == ["01_alpha"]
+    assert "parameters changed: epochs" in _lines(log)["01_alpha"]
+    _, log = cache_env.build(profile="default")
+    assert cache_env.stand_in.calls == list(CACHE_SECTIONS)
+    assert "parameters changed: profile" in _lines(log)["02_beta"]
+
+
+def test_changed_notebook_reruns_that_section_only(cache_env):
+    cache_env.build()
+    path = cache_env.nb_dir / "02_beta.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source += "\n\nOne more sentence."
+    nbformat.write(nb, path)
+    _, log = cache_env.build()
+    assert cache_env.stand_in.calls == ["02_beta"]
+    assert _lines(log)["02_beta"].startswith("running (notebook changed;")
+
+
+def test_package_change_reruns_every_section(cache_env):
+    package = cache_env.tmp / "genmod"
+    shutil.copytree(
+        Path(rb.default_package_dir()), package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    cache_env.build(package_dir=package)
+    # the report build's own files shape the page, not the execution: no re-run
+    css = package / "report" / "report.css"
+    css.write_text(css.read_text() + "\n/* restyled */\n")
+    cache_env.build(package_dir=package)
+    assert cache_env.stand_in.calls == []
+    runtime = package / "runtime.py"
+    runtime.write_text(runtime.read_text() + "\n# changed\n")
+    result, log = cache_env.build(package_dir=package)
+    assert cache_env.stand_in.calls == list(CACHE_SECTIONS)
+    assert all(line.startswith("running (package changed;") for line in _lines(log).values())
+    assert result.ran == list(CACHE_SECTIONS)
+
+
+def test_data_change_reruns_every_section(cache_env):
+    data = cache_env.tmp / "data"
+    data.mkdir()
+    (data / "corpus.txt").write_text("one")
+    (data / "SHA256SUMS").write_text("0" * 64 + "  corpus.txt\n")
+    cache_env.build()
+    (data / "corpus.txt").write_text("two")
+    _, log = cache_env.build()
+    assert cache_env.stand_in.calls == list(CACHE_SECTIONS)
+    assert all("data changed: corpus.txt" in line for line in _lines(log).values()), log
+
+
+def test_interrupted_build_resumes_with_unfinished_sections(cache_env):
+    cache_env.stand_in.interrupt = "02_beta"
+    with pytest.raises(KeyboardInterrupt):
+        cache_env.build()
+    assert cache_env.stand_in.calls == ["01_alpha", "02_beta"]
+    cache_env.stand_in.interrupt = None
+    result, log = cache_env.build()
+    assert cache_env.stand_in.calls == ["02_beta", "03_gamma"]
+    assert result.reused == ["01_alpha"]
+    assert "no previous run" in _lines(log)["02_beta"]
+
+
+@pytest.mark.parametrize(
+    "damage, problem",
+    [
+        ("notebook", "notebook checksum mismatch"),
+        ("results", "results checksum mismatch"),
+        ("manifest", "manifest unreadable"),
+        ("missing", "notebook missing"),
+    ],
+)
+def test_corrupted_entry_is_rerun_with_one_line(cache_env, damage, problem):
+    cache_env.build()
+    (manifest,) = [
+        p for p in cache_env.store.glob("01_alpha-*.json") if not p.name.endswith(".results.json")
+    ]
+    target = {
+        "notebook": manifest.with_suffix(".ipynb"),
+        "results": manifest.with_name(manifest.stem + ".results.json"),
+        "manifest": manifest,
+        "missing": manifest.with_suffix(".ipynb"),
+    }[damage]
+    if damage == "missing":
+        target.unlink()
+    else:
+        data = target.read_bytes()
+        target.write_bytes(data[: len(data) // 2])  # truncated, as by a full disk
+    result, log = cache_env.build()
+    assert cache_env.stand_in.calls == ["01_alpha"]
+    damaged = [ln for ln in log.splitlines() if "damaged" in ln]
+    assert len(damaged) == 1 and "01_alpha" in damaged[0] and problem in damaged[0], log
+    assert result.reused == ["02_beta", "03_gamma"]
+    cache_env.build()  # the re-run replaced the damaged entry
+    assert cache_env.stand_in.calls == []
+
+
+def test_rerun_and_retrain_force_execution(cache_env):
+    cache_env.build()
+    _, log = cache_env.build(rerun=True)
+    assert cache_env.stand_in.calls == list(CACHE_SECTIONS)
+    assert all("forced by --rerun" in line for line in _lines(log).values())
+    _, log = cache_env.build(retrain=True)
+    assert cache_env.stand_in.calls == list(CACHE_SECTIONS)
+    assert all("forced by --retrain" in line for line in _lines(log).values())
+    cache_env.build()
+    assert cache_env.stand_in.calls == []
+
+
+class FakeWorker:
+    """Stands in for execute.Worker: runs the stand-in executor at once, ends after 2 polls."""
+
+    live: list = []  # workers not yet ended
+    most = 0  # most workers alive at once
+
+    def __init__(self, notebook, output, parameters, cwd, kernel_name="genmod", timeout=None):
+        self.polls, self.error = 0, None
+        try:
+            execute.execute_notebook(notebook, output, parameters, cwd)
+        except BaseException as err:  # noqa: BLE001 - re-raised by result()
+            self.error = err
+        FakeWorker.live.append(self)
+        FakeWorker.most = max(FakeWorker.most, len(FakeWorker.live))
+
+    def poll(self):
+        self.polls += 1
+        if self.polls < 2:
+            return None
+        if self in FakeWorker.live:
+            FakeWorker.live.remove(self)
+        return 0
+
+    def result(self):
+        if self.error is not None:
+            raise self.error
+
+
+@pytest.mark.parametrize(
+    "jobs, threads, most",
+    [(2, {}, 2), (3, {}, 3), (None, {"01_alpha": 1, "02_beta": 1}, 2), (None, {}, 1)],
+)
+def test_concurrent_sections_are_each_cached(cache_env, monkeypatch, jobs, threads, most):
+    """--jobs N runs N at a time; auto lets sections run together as their threads fit in
+    the cores (here 2; a section of unknown threads runs alone)."""
+    monkeypatch.setattr(execute, "Worker", FakeWorker)
+    monkeypatch.setattr(rb, "cpu_cores", lambda: 2)
+    monkeypatch.setattr(rb, "_section_threads", lambda stem, profile, key: threads.get(stem))
+    FakeWorker.live, FakeWorker.most = [], 0
+    result, log = cache_env.build(jobs=jobs)
+    assert sorted(cache_env.stand_in.calls) == sorted(CACHE_SECTIONS)
+    assert FakeWorker.most == (most if most > 1 else 0)  # 1: in order, without workers
+    assert result.ran == list(CACHE_SECTIONS)
+    assert len(re.findall(r": done in ", log)) == 3
+    cache_env.build(jobs=jobs)
+    assert cache_env.stand_in.calls == []
+
+
+def test_concurrent_failure_stops_new_sections_and_keeps_finished_ones(cache_env, monkeypatch):
+    monkeypatch.setattr(execute, "Worker", FakeWorker)
+    FakeWorker.live, FakeWorker.most = [], 0
+    cache_env.stand_in.interrupt = "02_beta"  # raises KeyboardInterrupt in its worker
+    with pytest.raises(KeyboardInterrupt):
+        cache_env.build(jobs=2)
+    assert cache_env.stand_in.calls == ["01_alpha", "02_beta"]  # 03 never started
+    cache_env.stand_in.interrupt = None
+    result, _ = cache_env.build(jobs=2)
+    assert result.reused == ["01_alpha"] and sorted(result.ran) == ["02_beta", "03_gamma"]
+
+
+def test_old_entries_are_pruned(cache_env):
+    for epochs in range(execution_cache.KEEP + 2):
+        cache_env.build(extra_params={"epochs": epochs}, sections=["01_alpha"])
+    manifests = [
+        p for p in cache_env.store.glob("01_alpha-*.json") if not p.name.endswith(".results.json")
+    ]
+    assert len(manifests) == execution_cache.KEEP
+    assert len(list(cache_env.store.glob("01_alpha-*.ipynb"))) == execution_cache.KEEP
+
+
+def test_key_components():
+    nb = _small_notebook("01_alpha", CACHE_SECTIONS["01_alpha"])
+    nb2 = nbformat.from_dict(json.loads(json.dumps(nb)))
+    nb2.cells[2].outputs = [_stream("stdout", "x\n")]
+    nb2.cells[2].execution_count = 3
+    assert execution_cache.notebook_digest_of(nb) == execution_cache.notebook_digest_of(nb2)
+    nb2.cells[2].source = "print('other')"
+    assert execution_cache.notebook_digest_of(nb) != execution_cache.notebook_digest_of(nb2)
+    files = {
+        p.relative_to(rb.default_package_dir()).as_posix()
+        for p in execution_cache.package_files(rb.default_package_dir())
+    }
+    assert "io.py" in files and "sections/common.py" in files
+    assert not any(f.startswith("report/") or "__pycache__" in f for f in files)
+
+
+# ---------------------------------------------------------------------------------------
+# A real build killed during a section resumes with the unfinished sections
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_killed_build_resumes_with_unfinished_sections(tmp_path):
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    started = tmp_path / "02_started"
+    for stem, source in CACHE_SECTIONS.items():
+        nb = _small_notebook(stem, source)
+        if stem == "02_beta":  # holds still when told to, so the test can kill it there
+            nb.cells[2].source = (
+                "import os, pathlib, time\n"
+                "if os.environ.get('GENMOD_TEST_HOLD'):\n"
+                f"    pathlib.Path({str(started)!r}).touch()\n"
+                "    time.sleep(300)\n"
+                "print('work')"
+            )
+        nbformat.write(nb, nb_dir / f"{stem}.ipynb")
+    cmd = [sys.executable, "-m", "genmod.report", "--profile", "smoke", "--device", "cpu"]
+    cmd += ["--notebooks-dir", str(nb_dir), "--out-dir", str(tmp_path / "out")]
+    cmd += ["--cache-dir", str(tmp_path / "cache"), "--no-pdf", "--sections", *CACHE_SECTIONS]
+    env = {**os.environ, "GENMOD_TEST_HOLD": "1"}
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not started.exists():
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.monotonic() < deadline, "section 02 never started"
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the build, as a hard kill would
+        first = proc.communicate(timeout=60)[0]
+    assert "01_alpha.ipynb: done" in first and "03_gamma" not in first.split("02_beta")[-1]
+
+    again = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    lines = _lines(again.stdout)
+    assert lines["01_alpha"].startswith("reused (key "), again.stdout
+    assert lines["02_beta"].startswith("running (no previous run;")
+    assert lines["03_gamma"].startswith("running (no previous run;")
+    assert (tmp_path / "out" / "report.html").is_file()
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_concurrent_sections_then_resume(tmp_path):
+    """--jobs 2 on real kernels: Ctrl-C (SIGINT to the build's process group, as a terminal
+    sends it) while two sections run stops both, keeps their partial notebooks and caches
+    nothing of them; the same command then runs them, and a third time reuses everything."""
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    for stem, source in CACHE_SECTIONS.items():
+        nb = _small_notebook(stem, source)
+        nb.cells[2].source = (
+            "import os, pathlib, time\n"
+            "if os.environ.get('GENMOD_TEST_HOLD'):\n"
+            f"    pathlib.Path({str(tmp_path)!r}, '{stem}.started').touch()\n"
+            "    time.sleep(300)\n"
+            "print('work')"
+        )
+        nbformat.write(nb, nb_dir / f"{stem}.ipynb")
+    cmd = [sys.executable, "-m", "genmod.report", "--profile", "smoke", "--device", "cpu"]
+    cmd += ["--notebooks-dir", str(nb_dir), "--out-dir", str(tmp_path / "out"), "--jobs", "2"]
+    cmd += ["--cache-dir", str(tmp_path / "cache"), "--no-pdf", "--sections", *CACHE_SECTIONS]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO_ROOT,
+        env={**os.environ, "GENMOD_TEST_HOLD": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    while not all((tmp_path / f"{s}.started").exists() for s in ("01_alpha", "02_beta")):
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.monotonic() < deadline, "the two sections never ran together"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    first = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 130, first
+    assert "resumes" in first and "03_gamma.ipynb: running" not in first
+    for stem in ("01_alpha", "02_beta"):  # the partial notebooks are kept, whole
+        nbformat.read(tmp_path / "out" / f"{stem}.ipynb", as_version=4)
+    assert not list((tmp_path / "cache").glob("executed/*.json"))
+    assert not (tmp_path / "out" / "report.html").exists()
+
+    again = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert all(
+        line.startswith("running (no previous run;") for line in _lines(again.stdout).values()
+    )
+    third = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert third.returncode == 0 and len(_lines(third.stdout)) == 3
+    assert all(line.startswith("reused (key ") for line in _lines(third.stdout).values()), (
+        third.stdout
+    )

@@ -43,8 +43,8 @@ def test_start_record_answer_finish(tmp_path, capsys):
     with run.stage("train"):
         pass
     run.answer("Q1")
-    path = run.finish()
-    data = json.loads(path.read_text())
+    assert run.finish() is None  # the notebook's last cell echoes nothing
+    data = json.loads((tmp_path / "r.json").read_text())
     assert data["answers"] == {"Q1": "loss 0.25, 4 values"}
     assert data["section"] == "fake" and data["params"]["seed"] == 3
     assert data["settings"] == {"k": 1} and "train" in data["runtime"]["seconds"]

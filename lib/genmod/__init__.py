@@ -5,10 +5,14 @@ Sub-packages:
   training, samplers, likelihood, metrics, closed-form oracle).
 - :mod:`genmod.gpt` — GPT-2 on "Alice in Wonderland" (tokenizer, model, training,
   generation, inversion, attention).
-- :mod:`genmod.report` — figure style, results recording and the HTML/PDF build.
+- :mod:`genmod.sections` — one sub-package per notebook: its profiles and parameter checks,
+  the computations it calls (returning plain records) and its answers (record → Markdown).
+- :mod:`genmod.report` — executes the notebooks (with the section execution cache) and
+  renders the HTML and the PDF.
+- :mod:`genmod.explore` — the Jupyter explorers.
 
-Shared plumbing: :mod:`genmod.paths`, :mod:`genmod.io`, :mod:`genmod.cache`,
-:mod:`genmod.runtime`, :mod:`genmod.params`.
+Ground floor: :mod:`genmod.paths`, :mod:`genmod.io`, :mod:`genmod.cache`,
+:mod:`genmod.runtime`, :mod:`genmod.params`, :mod:`genmod.style`.
 """
 
 __version__ = "0.1.0"

@@ -88,8 +88,9 @@ class Run:
         self.results["answers"][qid] = text
         show(text)
 
-    def finish(self) -> Path:
-        """Record the stage timings, show them, and write ``results.json`` (atomically)."""
+    def finish(self) -> None:
+        """Record the stage timings, show them, and write ``results.json`` (atomically).
+        Returns None, so that the notebook's last cell shows no value."""
         seconds = dict(self.timer.seconds)
         self.results["runtime"]["seconds"] = seconds
         self.results["runtime"]["total_seconds"] = self.timer.total
@@ -102,7 +103,6 @@ class Run:
         )
         path = self.results.write(self.params["results_path"])
         print("results written to", path)
-        return path
 
 
 def start(

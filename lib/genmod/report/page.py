@@ -1,0 +1,358 @@
+"""The HTML: one page from the executed notebooks (title page, contents, parts, appendix).
+
+Each notebook is converted by nbconvert's ``HTMLExporter`` with the ``genmod_fragment``
+template (no code, no prompts) after the write-up preprocessors of
+:mod:`genmod.report.clean`; the fragments are wrapped in ``templates/page.html.j2``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from genmod.report.base import SECTIONS, fmt_seconds, log
+
+if TYPE_CHECKING:
+    from genmod.report.build import BuildOptions
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES_DIR = HERE / "templates"
+CSS_PATH = HERE / "report.css"
+TITLE = "Generative models: diffusion in 2D and a small GPT-2"
+
+#: A question heading: ``U1 — title`` (also U1: / U1 - / U1.), ``Bonus — title``.
+QID_RE = re.compile(r"^\s*((?:U|C|A)\d+|Bonus)(?=$|[\s.:—–-])[\s.:—–-]*(.*)$", re.S)
+
+_HEADING_RE = re.compile(r"<h([1-6])\b([^>]*)>(.*?)</h\1>", re.S | re.I)
+_ID_RE = re.compile(r"""\sid\s*=\s*(["'])(.*?)\1""", re.S)
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class Heading:
+    level: int
+    text: str
+    anchor: str
+    qid: str | None = None
+    rest: str = ""
+
+
+@dataclass
+class Part:
+    number: int
+    notebook: str
+    title: str
+    anchor: str
+    html: str
+    headings: list[Heading]
+    device: str = "—"
+    wall: str = "—"
+    stages: str = "—"
+
+    @property
+    def label(self) -> str:
+        """The title as listed: numbered unless it already says which part it is."""
+        return (
+            self.title if self.title.lower().startswith("part") else f"{self.number}. {self.title}"
+        )
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^\w]+", "-", text.lower(), flags=re.U).strip("-")
+    return slug[:60] or "section"
+
+
+def make_exporter():
+    """nbconvert's HTML exporter: the fragment template, no code, the write-up preprocessors."""
+    from nbconvert import HTMLExporter
+
+    from genmod.report.clean import writeup_preprocessors
+
+    return HTMLExporter(
+        template_name="genmod_fragment",
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+        preprocessors=writeup_preprocessors(),
+    )
+
+
+def notebook_part(nb, number: int, name: str, exporter=None, used_ids: set | None = None) -> Part:
+    """Convert one executed notebook into a part: its HTML with unique heading anchors.
+
+    The part's title is its first level-1 heading. Level-2 headings that start with a
+    question id (``U1 — …``) get that id as anchor (``#U1``); every other heading gets an
+    anchor prefixed by the part number, so parts never collide.
+    """
+    exporter = exporter or make_exporter()
+    body, _ = exporter.from_notebook_node(nb)
+    used = used_ids if used_ids is not None else set()
+    renamed: dict[str, str] = {}
+    headings: list[Heading] = []
+    title: list[str] = []
+    part_anchor = f"part-{number}"
+    used.add(part_anchor)
+    used.add(part_anchor + "-section")
+
+    def unique(base: str) -> str:
+        anchor, k = base, 2
+        while anchor in used:
+            anchor, k = f"{base}-{k}", k + 1
+        used.add(anchor)
+        return anchor
+
+    def replace(match: re.Match) -> str:
+        level, attrs, inner = int(match.group(1)), match.group(2), match.group(3)
+        text = " ".join(html.unescape(_TAG_RE.sub("", inner)).split())
+        old = _ID_RE.search(attrs)
+        qid = None
+        if level == 1 and not title:
+            title.append(text)
+            anchor = part_anchor
+        else:
+            m = QID_RE.match(text) if level == 2 else None
+            if m:
+                qid = m.group(1)
+                anchor = unique(qid)
+            else:
+                anchor = unique(f"p{number}-{_slug(text)}")
+        if old:
+            renamed[old.group(2)] = anchor
+            attrs = _ID_RE.sub("", attrs)
+        if level == 2:
+            rest = QID_RE.match(text).group(2).strip() if qid else ""
+            headings.append(Heading(level, text, anchor, qid, rest))
+            inner += '<a class="gm-up" href="#contents">↑ contents</a>'
+        return f'<h{level} id="{anchor}"{attrs}>{inner}</h{level}>'
+
+    body = _HEADING_RE.sub(replace, body)
+    # In-part links to the old (nbconvert) heading ids follow them.
+    for old, new in renamed.items():
+        body = body.replace(f'href="#{old}"', f'href="#{new}"')
+    if not title:  # no "# Part N — …" heading: still give the part an anchor and a title
+        title.append(name)
+        body = f'<h1 id="{part_anchor}">{html.escape(name)}</h1>\n' + body
+    return Part(number, name, title[0], part_anchor, body, headings)
+
+
+def stage_summary(runtime: dict) -> str:
+    """``sum (stage s, …)`` of a results.json's ``runtime.seconds`` ({stage: seconds})."""
+    stages = runtime.get("seconds")
+    if not isinstance(stages, dict):
+        return "—"
+    stages = {k: v for k, v in stages.items() if isinstance(v, int | float)}
+    if not stages:
+        return "—"
+    items = ", ".join(f"{k} {fmt_seconds(v)}" for k, v in stages.items())
+    return f"{fmt_seconds(sum(stages.values()))} ({items})"
+
+
+def read_results(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def copy_mathjax(out_dir: Path) -> str | None:
+    """Copy MathJax 2.7 (from jupyter-server-mathjax) next to the report; return its src.
+
+    Everything but the unused SVG output and the non-English translations (≈ 7 MB). A
+    marker file makes the copy once per output folder.
+    """
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        return None
+    src = Path(jupyter_server_mathjax.__file__).parent / "static"
+    if not (src / "MathJax.js").is_file():
+        return None
+    dest = Path(out_dir) / "mathjax"
+    marker = dest / ".genmod-mathjax"
+    stamp = f"{src}\n{(src / 'MathJax.js').stat().st_size}\n"
+    if not (marker.is_file() and marker.read_text() == stamp):
+
+        def ignore(folder: str, names: list[str]) -> list[str]:
+            folder_path = Path(folder)
+            skip = []
+            for n in names:
+                if folder_path == src / "jax" / "output" and n == "SVG":
+                    skip.append(n)
+                if folder_path == src / "localization" and n != "en":
+                    skip.append(n)
+            return skip
+
+        tmp = Path(tempfile.mkdtemp(prefix=".mathjax.", dir=out_dir))
+        try:
+            shutil.copytree(src, tmp / "mathjax", ignore=ignore)
+            (tmp / "mathjax" / ".genmod-mathjax").write_text(stamp)
+            if dest.exists():
+                shutil.rmtree(dest)
+            os.replace(tmp / "mathjax", dest)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
+
+
+def render_page(
+    parts: list[Part],
+    meta: list[tuple[str, str]],
+    appendix: list[dict],
+    title: str,
+    mathjax_src: str | None,
+) -> str:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    page = env.get_template("page.html.j2")
+    n = len(parts)
+    return page.render(
+        title=title,
+        subtitle=f"A reproducible report in {n} part{'s' if n != 1 else ''}, "
+        "computed from the run it describes",
+        meta=meta,
+        parts=parts,
+        appendix=appendix,
+        css=CSS_PATH.read_text(),
+        mathjax_src=mathjax_src,
+        note=(
+            "Every number and claim in this report is rendered from the run's measured "
+            "values. The executed notebooks, with their code, lie next to this file."
+        ),
+    )
+
+
+def build_html(
+    notebooks: list[Path],
+    out_dir: Path,
+    opts: BuildOptions,
+    execute_seconds: dict[str, float] | None = None,
+) -> str:
+    """The page's HTML for the executed ``notebooks`` (also copies MathJax to ``out_dir``)."""
+    import nbformat
+
+    execute_seconds = execute_seconds or {}
+    exporter = make_exporter()
+    used: set[str] = {"title", "contents", "run-record", "run-record-section"}
+    parts, appendix, runtimes, ran_with = [], [], [], []
+    total = 0.0
+    for number, path in enumerate(notebooks, start=1):
+        nb = nbformat.read(path, as_version=4)
+        ran_with.append(dict(nb.metadata.get("papermill", {}).get("parameters", {})))
+        part = notebook_part(nb, number, path.stem, exporter, used)
+        results = read_results(out_dir / path.stem / "results.json")
+        runtime = results.get("runtime", {}) if isinstance(results.get("runtime"), dict) else {}
+        runtimes.append(runtime)
+        part.device = str(runtime.get("device", "—"))
+        duration = execute_seconds.get(path.stem)
+        if duration is None:  # not executed by this build: papermill recorded it
+            duration = nb.metadata.get("papermill", {}).get("duration")
+        duration = duration if isinstance(duration, int | float) else None
+        total += duration or 0.0
+        part.wall = fmt_seconds(duration)
+        part.stages = stage_summary(runtime)
+        parts.append(part)
+        params = results.get("params")
+        if isinstance(params, dict) and params:
+            appendix.append(
+                {
+                    "title": part.title,
+                    "params": [
+                        (k, json.dumps(v) if not isinstance(v, str) else v)
+                        for k, v in params.items()
+                    ],
+                }
+            )
+    meta = run_meta(opts, runtimes, ran_with, [p.stem for p in notebooks])
+    if len(parts) > 1 and total > 0:
+        meta.append(("Notebooks executed in", fmt_seconds(total)))
+    mathjax_src = copy_mathjax(out_dir)
+    if mathjax_src is None:
+        log(
+            "report: warning: MathJax not found (pip install jupyter-server-mathjax); "
+            "formulas will show as TeX source"
+        )
+    return render_page(parts, meta, appendix, opts.title, mathjax_src)
+
+
+def _torch_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("torch")
+    except Exception:
+        return "—"
+
+
+def _ran_with(key: str, ran_with: list[dict], default: Any) -> str:
+    """The value the notebooks were executed with (papermill's record), else ``default``."""
+    values = []
+    for params in ran_with:
+        value = params.get(key, default)
+        if value not in values:
+            values.append(value)
+    return " / ".join(str(v) for v in values) if values else str(default)
+
+
+def run_meta(
+    opts: BuildOptions,
+    runtimes: list[dict],
+    ran_with: list[dict] | None = None,
+    stems: list[str] | None = None,
+) -> list[tuple[str, str]]:
+    """Title-page rows: date, commit, device, versions, profile, seed, how to reproduce."""
+    from genmod.runtime import git_commit
+
+    ran_with = ran_with or []
+    first = next((r for r in runtimes if r), {})
+    requested = _ran_with("device", ran_with, opts.device)
+    profile = _ran_with("profile", ran_with, opts.profile)
+    seed = _ran_with("seed", ran_with, opts.seed)
+    devices = sorted({str(r["device"]) for r in runtimes if r.get("device")})
+    device = requested + (f" → {', '.join(devices)}" if devices else "")
+    name = first.get("device_name")
+    standard = {"device", "seed", "profile", "results_path", "cache_dir"}
+    extras: dict[str, Any] = {}
+    for params in ran_with:
+        extras.update({k: v for k, v in params.items() if k not in standard})
+    if (stems is None or list(stems) == list(SECTIONS)) and not extras:
+        command = f"make report DEVICE={requested} PROFILE={profile} SEED={seed}"
+    else:
+        command = f"python -m genmod.report --device {requested} --profile {profile} --seed {seed}"
+        if stems is not None and list(stems) != list(SECTIONS):
+            command += f" --sections {' '.join(stems)}"
+        for k, v in extras.items():
+            command += (
+                " --retrain" if k == "retrain" and v is True else f" -p '{k}={json.dumps(v)}'"
+            )
+    rows = [
+        ("Date", time.strftime("%Y-%m-%d %H:%M %Z")),
+        ("Git commit", str(first.get("git_commit") or git_commit() or "—")),
+        ("Device", device + (f" ({name})" if name else "")),
+        ("Profile", profile),
+        ("Seed", seed),
+        ("torch", str(first.get("torch") or _torch_version())),
+    ]
+    if first.get("python"):
+        rows.append(("Python", str(first["python"])))
+    if first.get("platform"):
+        threads = first.get("torch_threads")
+        rows.append(
+            ("Platform", str(first["platform"]) + (f", {threads} torch threads" if threads else ""))
+        )
+    rows.append(("Reproduce", command))
+    return rows

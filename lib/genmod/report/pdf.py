@@ -1,0 +1,117 @@
+"""The PDF: the report's HTML printed by headless Chromium (clickable contents, outline)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from genmod.report.base import ReportError
+
+PDF_HINT = (
+    "no Chromium found, so no PDF: install it (`apt-get install chromium`, or "
+    "`pip install playwright && playwright install chromium`), then rerun with --skip-execute"
+)
+
+_CHROMIUM_NAMES = (
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome",
+    "headless_shell",
+)
+
+
+def find_chromium() -> str | None:
+    """$GENMOD_CHROMIUM, a Chromium/Chrome on PATH, or Playwright's downloaded Chromium."""
+    env = os.environ.get("GENMOD_CHROMIUM")
+    if env:
+        return env if Path(env).is_file() or shutil.which(env) else None
+    for name in _CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    for app in (
+        "/Applications/Chromium.app/Contents/MacOS/Chromium",
+        "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    ):
+        if Path(app).is_file():
+            return app
+    caches = [Path.home() / ".cache/ms-playwright", Path.home() / "Library/Caches/ms-playwright"]
+    if os.environ.get("PLAYWRIGHT_BROWSERS_PATH"):
+        caches.insert(0, Path(os.environ["PLAYWRIGHT_BROWSERS_PATH"]))
+    for cache in caches:
+        for pattern in (
+            "chromium-*/chrome-linux*/chrome",
+            "chromium_headless_shell-*/chrome-linux*/headless_shell",
+            "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
+        ):
+            hits = sorted(cache.glob(pattern))
+            if hits:
+                return str(hits[-1])
+    return None
+
+
+def chromium_args(chromium: str, user_data_dir: str | os.PathLike) -> list[str]:
+    """Headless, offline, quiet, with a throwaway profile."""
+    return [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--mute-audio",
+        f"--user-data-dir={user_data_dir}",
+    ]
+
+
+def run_chromium(args: list[str], timeout: float = 180) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory(prefix="genmod-chromium-") as profile:
+        cmd = chromium_args(args[0], profile) + args[1:]
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise ReportError(f"Chromium did not finish within {timeout:.0f} s: {cmd}") from None
+
+
+def print_pdf(
+    html_path: Path, pdf_path: Path, chromium: str, virtual_time_budget_ms: int = 60_000
+) -> Path:
+    """Print ``html_path`` to ``pdf_path`` (atomically) with headless Chromium.
+
+    ``--virtual-time-budget`` lets MathJax finish typesetting before the page is printed
+    (virtual time runs fast while the page is idle, so a generous budget costs little).
+    """
+    pdf_path = Path(pdf_path)
+    tmp = pdf_path.with_name(f".{pdf_path.stem}.printing.pdf")
+    tmp.unlink(missing_ok=True)
+    try:
+        proc = run_chromium(
+            [
+                chromium,
+                f"--virtual-time-budget={virtual_time_budget_ms}",
+                "--run-all-compositor-stages-before-draw",
+                "--no-pdf-header-footer",
+                "--generate-pdf-document-outline",
+                f"--print-to-pdf={tmp}",
+                Path(html_path).resolve().as_uri(),
+            ]
+        )
+        if proc.returncode != 0 or not tmp.is_file() or tmp.stat().st_size < 1000:
+            err = [ln for ln in proc.stderr.splitlines() if ln.strip()][-3:]
+            raise ReportError(
+                f"Chromium could not print the PDF (exit {proc.returncode}): {' | '.join(err)}"
+            )
+        os.replace(tmp, pdf_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return pdf_path
