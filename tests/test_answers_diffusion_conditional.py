@@ -713,7 +713,7 @@ def test_answer_c6_interior_table_and_solver():
 def test_answer_c6_oracle_within_and_beyond():
     text = A.c6(make_record())
     assert "within two standard errors of the truth for classes 0, 1, 2, 4" in text
-    assert "beyond them for classes 3" in text
+    assert "beyond them for class 3" in text
     rec = make_record()
     rec["likelihood"]["interior_oracle"]["3"]["mean"] = 1.079
     text = A.c6(rec)

@@ -50,6 +50,12 @@ def _ids(cs) -> str:
     return ", ".join(str(c) for c in cs)
 
 
+def _cls(cs) -> str:
+    """'class 4' or 'classes 0, 1'."""
+    cs = list(cs)
+    return ("class " if len(cs) == 1 else "classes ") + _ids(cs)
+
+
 def _named(cs, names) -> str:
     return ", ".join(f"{c} ({names[c]})" for c in cs)
 
@@ -280,13 +286,13 @@ def c3(rec: dict) -> str:
     if g["more"]:
         parts.append(
             "conditioning on the class puts the end point in its region more often than the "
-            f"other classes' conditioning does, beyond the noise, for classes {_ids(g['more'])}"
+            f"other classes' conditioning does, beyond the noise, for {_cls(g['more'])}"
         )
     if g["same"]:
-        parts.append(f"the difference is within the noise for classes {_ids(g['same'])}")
+        parts.append(f"the difference is within the noise for {_cls(g['same'])}")
     if g["less"]:
         parts.append(
-            f"for classes {_ids(g['less'])} the runs under their own class end in their region "
+            f"for {_cls(g['less'])} the runs under their own class end in their region "
             "**less** often than the runs under other classes"
         )
     return text + "Measured: " + "; ".join(parts) + "."
@@ -506,10 +512,10 @@ def _prior_paragraph(rec) -> str:
         + " nor its variance; the improved sampler starts from the diagonal moment-matched "
         "Gaussian N(mean_c, diag(σ(1)² + var_c)), which has p₁'s mean and per-coordinate "
         "variances but no correlation and a Gaussian shape. Measured: p₁ is correlated for "
-        + (f"classes {_ids(corr)}" if corr else "no class")
+        + (f"{_cls(corr)}" if corr else "no class")
         + ", and its shape differs from a Gaussian beyond the Monte-Carlo noise (two standard "
         "errors of the KL) for "
-        + (f"classes {_ids(shape)}" if shape else "no class")
+        + (f"{_cls(shape)}" if shape else "no class")
         + f" ({pm['0']['n']} draws per class; log p₁ exact, from the oracle):\n\n"
         + c5_prior_table(rec)
     )
@@ -552,12 +558,12 @@ def c5(rec: dict) -> str:
         if below:
             worst = min(below, key=lambda c: acc_l[c] - acc_o[c])
             text += (
-                f"The learned model is below the oracle beyond the noise for classes {_ids(below)} "
+                f"The learned model is below the oracle beyond the noise for {_cls(below)} "
                 f"(largest gap {acc_l[worst] - acc_o[worst]:+.3f}, class {worst}, {names[worst]}): "
                 "with the same sampler and z, that is the model's own error. "
             )
         if above:
-            text += f"It is above the oracle beyond the noise for classes {_ids(above)}. "
+            text += f"It is above the oracle beyond the noise for {_cls(above)}. "
     vs = _variants_sentence(rec, "oracle", n)
     miss_o = 1 - float(np.mean(acc_o))
     text += (
@@ -687,7 +693,7 @@ def _sweep(rec, n: int) -> str:
             )
             + (f" (lowest: class {lo[1]}, {names[lo[1]]}, at t = {lo[0]:g})" if lo[2] < 1 else "")
             + "; a convex region holds every posterior mean"
-            + (f", a non-convex one (classes {_ids(nonconvex)}) need not." if nonconvex else ".")
+            + (f", a non-convex one ({_cls(nonconvex)}) need not." if nonconvex else ".")
         )
     return text
 
@@ -978,9 +984,9 @@ def _interior_paragraph(rec) -> str:
             "The oracle (a perfect denoiser) with the same prior and solver leaves errors "
             + ", ".join(f"{c}: {eo[c]:+.3g} ± {io[str(c)]['stderr']:.2g}" for c in range(k))
             + "; within two standard errors of the truth for "
-            + (f"classes {_ids(g['within'])}" if g["within"] else "no class")
+            + (f"{_cls(g['within'])}" if g["within"] else "no class")
             + (
-                f", beyond them for classes {_ids(sorted(g['below'] + g['above']))}"
+                f", beyond them for {_cls(sorted(g['below'] + g['above']))}"
                 if g["below"] or g["above"]
                 else ""
             )
