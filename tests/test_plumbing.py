@@ -162,3 +162,24 @@ def test_atomic_write_respects_umask(tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_resolve_checks_the_common_parameters_of_every_section():
+    given = dict(
+        device="cpu", seed=0, profile="smoke", results_path="r.json", cache_dir=None, retrain=False
+    )
+    assert set(given) == set(params.COMMON_PARAMETERS)
+    out = params.resolve(given, {"smoke": {}}, {})
+    assert out["cache_dir"] is None and out["retrain"] is False  # no model cache is allowed
+    with pytest.raises(ValueError, match=r"^retrain='yes': expected True or False$"):
+        params.resolve({**given, "retrain": "yes"}, {"smoke": {}}, {})
+    with pytest.raises(ValueError, match=r"^results_path=3: "):
+        params.resolve({**given, "results_path": 3}, {"smoke": {}}, {})
+    with pytest.raises(ValueError, match=r"^cache_dir='  ': "):
+        params.resolve({**given, "cache_dir": "  "}, {"smoke": {}}, {})
+
+
+def test_model_cache_takes_a_relative_folder_from_the_repository_root():
+    from genmod.paths import REPO_ROOT
+
+    assert cache.ModelCache("cache").dir == REPO_ROOT / "cache"

@@ -70,3 +70,17 @@ def test_compare_words():
     assert compare(0.01, 0.01, "higher", "lower") == "within the noise"
     assert compare(0.05, 0.01, "higher", "lower") == "higher"
     assert compare(-0.05, 0.01, "higher", "lower") == "lower"
+    # no usable error (one value): no direction is claimed
+    assert compare(0.05, float("nan"), "higher", "lower") == "not testable (too few values)"
+
+
+def test_pooled_se():
+    import math
+
+    from genmod.sections.markdown import pooled_se
+
+    assert pooled_se(0.5, 0.5, 100) == pytest.approx(math.sqrt(0.25 * 2 / 100))
+    assert pooled_se(0.9, 0.7, 100, 300) == pytest.approx(
+        math.sqrt(0.75 * 0.25 * (1 / 100 + 1 / 300))
+    )
+    assert math.isnan(pooled_se(0.5, 0.5, 0))

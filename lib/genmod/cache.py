@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from genmod.io import atomic_write, atomic_write_json, sha256_file, to_jsonable
+from genmod.paths import resolve_path
 
 MANIFEST_VERSION = 1
 
@@ -41,7 +42,7 @@ def _versions() -> dict:
 
 class ModelCache:
     def __init__(self, cache_dir: str | os.PathLike, log: Callable[[str], None] = print):
-        self.dir = Path(cache_dir)
+        self.dir = resolve_path(cache_dir)  # a relative path is taken from the repository root
         self.log = log
 
     def paths(self, name: str, config: dict) -> tuple[Path, Path]:

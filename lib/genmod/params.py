@@ -15,6 +15,8 @@ from typing import Any
 from genmod.runtime import check_device_name
 
 PROFILES = ("smoke", "default", "full")
+#: The parameters every section notebook has, checked by :func:`resolve` itself.
+COMMON_PARAMETERS = ("device", "seed", "profile", "results_path", "cache_dir", "retrain")
 
 
 def check_profile(profile: Any) -> str:
@@ -88,7 +90,8 @@ def resolve(
 ) -> dict:
     """Fill ``None`` values from ``profiles[given['profile']]`` and validate every parameter.
 
-    ``given`` holds every notebook parameter (``device``, ``seed``, ``profile`` included);
+    ``given`` holds every notebook parameter (the :data:`COMMON_PARAMETERS` included, which
+    are checked here: ``cache_dir`` may be None);
     ``checks`` maps a parameter to ``check(name, value) -> normalised value``. Parameters
     without a check are passed through. Returns the parameters as used.
     """
@@ -96,6 +99,12 @@ def resolve(
     profile = check_profile(params.get("profile", "default"))
     params["device"] = check_device_name(params.get("device", "auto"))
     params["seed"] = check_int("seed", params.get("seed", 0), 0, 2**32 - 1)
+    if "results_path" in params:
+        params["results_path"] = check_str("results_path", params["results_path"])
+    if "retrain" in params:
+        params["retrain"] = check_bool("retrain", params["retrain"])
+    if params.get("cache_dir") is not None:  # None: no model cache
+        params["cache_dir"] = check_str("cache_dir", params["cache_dir"])
     table = profiles[profile]
     for key, value in table.items():
         if params.get(key) is None:

@@ -30,7 +30,22 @@ def pm(value: float, err: float, digits: int = 3) -> str:
 
 def compare(diff: float, err: float, more: str, less: str, same: str = "within the noise") -> str:
     """The word for a measured difference ``diff`` with standard error ``err``: ``same`` when
-    |diff| ≤ 2·err (two standard errors), else ``more`` (diff > 0) or ``less``."""
-    if not math.isfinite(diff) or abs(diff) <= 2 * err:
+    |diff| ≤ 2·err (two standard errors), else ``more`` (diff > 0) or ``less``; with no usable
+    error (too few values) the difference is not called either way."""
+    if not math.isfinite(diff):
+        return same
+    if not math.isfinite(err):
+        return "not testable (too few values)"
+    if abs(diff) <= 2 * err:
         return same
     return more if diff > 0 else less
+
+
+def pooled_se(p1: float, p2: float, n1: int, n2: int | None = None) -> float:
+    """Standard error of p1 − p2 for two binomial shares on n1 and n2 points (pooled under
+    p1 = p2; n2 defaults to n1); NaN without points."""
+    n2 = n1 if n2 is None else n2
+    if n1 <= 0 or n2 <= 0:
+        return math.nan
+    p = (p1 * n1 + p2 * n2) / (n1 + n2)
+    return math.sqrt(max(p * (1 - p), 0.0) * (1 / n1 + 1 / n2))

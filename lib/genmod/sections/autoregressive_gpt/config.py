@@ -16,16 +16,10 @@ from genmod.gpt.inversion import InversionConfig
 from genmod.gpt.model import GPTConfig
 from genmod.gpt.tokenizer import encode
 from genmod.gpt.train import TrainConfig
-from genmod.params import check_bool, check_int, check_profile, check_str, resolve
+from genmod.params import COMMON_PARAMETERS, check_int, check_profile, check_str, resolve
 
 SECTION = "autoregressive_gpt"
-PARAMETERS = (
-    "device",
-    "seed",
-    "profile",
-    "results_path",
-    "cache_dir",
-    "retrain",
+PARAMETERS = COMMON_PARAMETERS + (
     "alice_path",
     "block_size",
     "n_layer",
@@ -155,9 +149,6 @@ def check_sentence(name: str, value) -> str:
 
 
 CHECKS = {
-    "results_path": check_str,
-    "cache_dir": lambda n, v: None if v is None else check_str(n, v),
-    "retrain": check_bool,
     "alice_path": check_str,
     "block_size": lambda n, v: check_int(n, v, 8, 1024),
     "n_layer": lambda n, v: check_int(n, v, 1, 48),
@@ -172,10 +163,7 @@ CHECKS = {
 
 def resolve_params(given: dict) -> dict:
     """Fill budgets from the profile and validate every parameter (one-line ValueError)."""
-    given = dict(given)
-    cache_dir = given.pop("cache_dir", None)
-    params = resolve(given, PROFILES, {k: c for k, c in CHECKS.items() if k != "cache_dir"})
-    params["cache_dir"] = CHECKS["cache_dir"]("cache_dir", cache_dir)
+    params = resolve(given, PROFILES, CHECKS)
     if params["n_embd"] % params["n_head"]:
         raise ValueError(
             f"n_embd={params['n_embd']}: must be divisible by n_head={params['n_head']}"

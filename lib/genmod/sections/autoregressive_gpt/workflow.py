@@ -31,7 +31,6 @@ from genmod.gpt.paint import paint_tokens
 from genmod.gpt.plots import attention_summary, plot_inversion, plot_losses, total_variation
 from genmod.gpt.tokenizer import EOT, VOCAB_SIZE, decode, encode, token_strings
 from genmod.gpt.train import TrainConfig, model_from_payload, token_losses, train_or_load
-from genmod.paths import resolve_path
 from genmod.sections.autoregressive_gpt import config
 
 #: A clear rise (or fall) of a loss between two evaluations, in nats (the losses are exact
@@ -90,7 +89,7 @@ def train(params: dict, book: Book, device: torch.device) -> Trained:
         book.text,
         tcfg,
         device,
-        cache_dir=params["cache_dir"] and resolve_path(params["cache_dir"]),
+        cache_dir=params["cache_dir"],
         retrain=params["retrain"],
     )
     return Trained(model_from_payload(payload, device), payload, from_cache, tcfg)

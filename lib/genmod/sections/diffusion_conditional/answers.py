@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from genmod.sections.markdown import compare, pct, plural, table
+from genmod.sections.markdown import compare, pct, plural, pooled_se, table
 
 RHO_STRONG = 0.9  # |Spearman ρ| over the classes that counts as "orders them the same way"
 WITHIN_TRUTH = 0.15  # nats: the interior-likelihood target (count of classes within it)
@@ -60,17 +60,11 @@ def _named(cs, names) -> str:
     return ", ".join(f"{c} ({names[c]})" for c in cs)
 
 
-def _pooled_se(p1: float, p2: float, n1: int, n2: int) -> float:
-    """Standard error of p1 − p2 for two binomial shares (pooled under p1 = p2)."""
-    p = (p1 * n1 + p2 * n2) / (n1 + n2)
-    return math.sqrt(max(p * (1 - p), 0.0) * (1 / n1 + 1 / n2))
-
-
 def _mean_diff(a: list[float], b: list[float], n: int) -> tuple[float, float]:
     """Mean over classes of a − b (shares over n samples each) and its standard error."""
     k = len(a)
     diff = float(np.mean(a) - np.mean(b))
-    var = sum(_pooled_se(x, y, n, n) ** 2 for x, y in zip(a, b))
+    var = sum(pooled_se(x, y, n, n) ** 2 for x, y in zip(a, b))
     return diff, math.sqrt(var) / k
 
 
@@ -227,7 +221,7 @@ def _steer_rows(rec):
     for c in range(k):
         s = pc[str(c)]
         a, b = s["hits_own"] / s["n"], s["hits_other"] / s["n_other"]
-        word = compare(a - b, _pooled_se(a, b, s["n"], s["n_other"]), "more", "less", "same")
+        word = compare(a - b, pooled_se(a, b, s["n"], s["n_other"]), "more", "less", "same")
         groups[word].append(c)
         verdict = {
             "more": "more often under c",
@@ -450,7 +444,7 @@ def _harder(rec, n: int) -> str:
     )
     hard, easy = order[0], order[-1]
     d = acc[easy] - acc[hard]
-    word = compare(d, _pooled_se(acc[easy], acc[hard], n, n), "beyond", "beyond", "within")
+    word = compare(d, pooled_se(acc[easy], acc[hard], n, n), "beyond", "beyond", "within")
     text += f"; the hardest and the easiest differ by {d:.3f}, " + (
         "beyond the noise. " if word == "beyond" else "within the noise. "
     )
@@ -538,7 +532,7 @@ def c5(rec: dict) -> str:
     # accuracy against the oracle, class by class
     below, above = [], []
     for c in range(k):
-        w = compare(acc_l[c] - acc_o[c], _pooled_se(acc_l[c], acc_o[c], n, n), "a", "b", "s")
+        w = compare(acc_l[c] - acc_o[c], pooled_se(acc_l[c], acc_o[c], n, n), "a", "b", "s")
         (above if w == "a" else below if w == "b" else []).append(c)
     text = (
         c5_table(rec)

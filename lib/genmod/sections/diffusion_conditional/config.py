@@ -35,13 +35,7 @@ from genmod.diffusion.data import Partition
 SECTION = "diffusion_conditional"
 MIN_CLASSES = 5
 
-PARAMETERS = (
-    "device",
-    "seed",
-    "profile",
-    "results_path",
-    "cache_dir",
-    "retrain",
+PARAMETERS = P.COMMON_PARAMETERS + (
     "n_points",
     "epochs",
     "T",
@@ -210,9 +204,6 @@ def checks(partition: Partition = FIVE_REGIONS) -> dict:
         "T": lambda n, v: P.check_int(n, v, 1, 10_000),
         "probe_points": lambda n, v: P.check_list(n, v, lambda m, p: check_probe(m, p, k), 1),
         "bonus_target": check_point,
-        "cache_dir": lambda n, v: P.check_str(n, v),
-        "results_path": lambda n, v: P.check_str(n, v),
-        "retrain": P.check_bool,
     }
 
 

@@ -13,33 +13,15 @@ import math
 
 import numpy as np
 
-from genmod.sections.markdown import pct, plural, table
+from genmod.sections.markdown import compare, pct, plural, pooled_se, table
 
 TARGET_INSIDE = 0.98  # the improved sampler's target share inside the square
 
 
 # ---------------------------------------------------------------- helpers
-def _word(diff: float, err: float, more: str, less: str, same: str = "within the noise") -> str:
-    """``same`` when |diff| ≤ 2·err, else ``more``/``less``; with no usable error (too few
-    values) the difference is not called either way."""
-    if not math.isfinite(diff):
-        return same
-    if not math.isfinite(err):
-        return "not testable (too few values)"
-    if abs(diff) <= 2 * err:
-        return same
-    return more if diff > 0 else less
-
-
 def _share_se(p: float, n: int) -> float:
     """Binomial standard error of a share p on n points."""
     return math.sqrt(max(p * (1 - p), 0.0) / n) if n > 0 else math.nan
-
-
-def _pair_se(p1: float, p2: float, n: int) -> float:
-    """Standard error of the difference of two shares on n points each (pooled share)."""
-    pbar = 0.5 * (p1 + p2)
-    return math.sqrt(2 * max(pbar * (1 - pbar), 0.0) / n) if n > 0 else math.nan
 
 
 def _mean_se(values) -> tuple[float, float]:
@@ -79,7 +61,7 @@ def _row(m: dict) -> list[str]:
 def _toward(before: float, after: float, truth: float, n: int) -> str:
     """Whether a share moved from ``before`` to ``after`` towards ``truth`` beyond the noise."""
     d = after - before
-    w = _word(d, _pair_se(before, after, n), "up", "down")
+    w = compare(d, pooled_se(before, after, n), "up", "down")
     if w in ("up", "down"):
         closer = abs(after - truth) < abs(before - truth)
         return "closer to the truth" if closer else "further from the truth"
@@ -118,14 +100,14 @@ def u1(rec: dict) -> str:
     se_mean = math.sqrt(c["sigma2_end"] / n)
 
     def match(v, s2, se):
-        w = _word(v - s2, se, "above", "below")
+        w = compare(v - s2, se, "above", "below")
         return (
             f"within the noise, ±{2 * se:.4f}"
             if w == "within the noise"
             else f"{w} it by more than two standard errors, ±{2 * se:.4f}"
         )
 
-    mean_w = _word(c["mean_err"], se_mean, "beyond", "beyond")
+    mean_w = compare(c["mean_err"], se_mean, "beyond", "beyond")
     text = (
         f"The point starts at ({start[0]:g}, {start[1]:g}), outside the square, and is noised "
         f"with {f.get('steps', len(f['trajectory']) - 1)} exact increments of variance "
@@ -176,7 +158,7 @@ def _loss_vs_oracle(history, best: dict, n_points: int) -> str:
     final = h.mean()
     se = math.sqrt((h.std(ddof=1) ** 2 / k if k > 1 else 0.0) + best["stderr"] ** 2)
     diff = final - best["mean"]
-    w = _word(diff, se, "above", "below")
+    w = compare(diff, se, "above", "below")
     if w == "within the noise":
         return (
             f"the trained network's final loss is within the noise of this optimum (difference "
@@ -228,7 +210,7 @@ def u2(rec: dict) -> str:
         if tr["from_cache"]
         else f"trained in {tr['seconds']:.1f} s"
     )
-    trend = _word(
+    trend = compare(
         final - first, math.hypot(se_first, se_final), "rises", "falls", "stays within the noise"
     )
     draws = tr.get("noise_draws", rec.get("settings", {}).get("noise_draws", 1))
@@ -297,11 +279,11 @@ def u3(rec: dict) -> str:
     )
     # the learned model (seed 0) against the oracle from the same noise
     d_in = sm["inside_fraction"] - sm["oracle_inside_fraction"]
-    se_in = _pair_se(sm["inside_fraction"], sm["oracle_inside_fraction"], n)
+    se_in = pooled_se(sm["inside_fraction"], sm["oracle_inside_fraction"], n)
     d_e = sm["edge_band"] - sm["oracle_edge_band"]
-    se_e = _pair_se(sm["edge_band"], sm["oracle_edge_band"], n)
-    w_in = _word(d_in, se_in, "higher", "lower")
-    w_e = _word(d_e, se_e, "higher", "lower")
+    se_e = pooled_se(sm["edge_band"], sm["oracle_edge_band"], n)
+    w_in = compare(d_in, se_in, "higher", "lower")
+    w_e = compare(d_e, se_e, "higher", "lower")
     text += (
         f"Seed {sm['seed']} against the oracle: inside {pct(sm['inside_fraction'])} vs "
         f"{pct(sm['oracle_inside_fraction'])} ({w_in}; difference {100 * d_in:+.1f} ± "
@@ -322,18 +304,18 @@ def u3(rec: dict) -> str:
         text += "The learned model differs measurably from the perfect denoiser. "
     # the spread against the truth's
     sd = sm["std_per_coordinate"]
-    w_sd = _word(
+    w_sd = compare(
         sd["learned"] - sd["truth"],
         sd.get("learned_stderr", math.nan),
         "wider than",
         "narrower than",
     )
-    w_so = _word(
+    w_so = compare(
         sd["oracle"] - sd["truth"], sd.get("oracle_stderr", math.nan), "wider than", "narrower than"
     )
     e_mean = float(edge.mean())
     se_eb = _share_se(tb, k * n)
-    w_eb = _word(e_mean - tb, se_eb, "thicker than", "thinner than")
+    w_eb = compare(e_mean - tb, se_eb, "thicker than", "thinner than")
     text += (
         f"The standard deviation per coordinate of the {k} seeds' samples is "
         f"{sd['learned']:.3f} ± {2 * sd.get('learned_stderr', math.nan):.3f} (two standard "
@@ -347,7 +329,7 @@ def u3(rec: dict) -> str:
         cs = float(np.mean(sm["seeds_corner_share"]))
         tc = sm.get("truth_corner_share", 0.04)
         se_c = _share_se(tc, k * n)
-        w_c = _word(cs - tc, se_c, "more than", "less than")
+        w_c = compare(cs - tc, se_c, "more than", "less than")
         text += (
             f", and the four 0.2 × 0.2 corner squares hold {cs:.3f} of the samples, "
             f"{_same(w_c)} the truth's {tc:.2f} (±{2 * se_c:.3f})"
@@ -515,7 +497,7 @@ def u4(rec: dict) -> str:
     eb = [m(i)["edge_band"] for i in order]
     ed = [m(i)["energy_distance"] for i in order]
     T_edge = first_T(
-        sT, eb, lambda v: abs(v - L_max["edge_band"]) <= 2 * _pair_se(v, L_max["edge_band"], n)
+        sT, eb, lambda v: abs(v - L_max["edge_band"]) <= 2 * pooled_se(v, L_max["edge_band"], n)
     )
     T_ed = first_T(sT, ed, lambda v: abs(v - L_max["energy_distance"]) <= spread)
     # (from the second-largest T on, the comparison of the two largest below says it)
@@ -533,7 +515,7 @@ def u4(rec: dict) -> str:
     i2 = order[-2]
     a2 = m(i2)
     flat_ed = abs(a2["energy_distance"] - L_max["energy_distance"]) <= spread
-    flat_eb = abs(a2["edge_band"] - L_max["edge_band"]) <= 2 * _pair_se(
+    flat_eb = abs(a2["edge_band"] - L_max["edge_band"]) <= 2 * pooled_se(
         a2["edge_band"], L_max["edge_band"], n
     )
     flat = flat_ed and flat_eb
@@ -557,10 +539,10 @@ def u4(rec: dict) -> str:
     # what remains at the largest T: the sampler's (the oracle's too) and the network's part
     O_max = m(i_max, "oracle_")
     tb = rec.get("samples", {}).get("truth_edge_band", 0.19)
-    w_ot = _word(O_max["edge_band"] - tb, _share_se(tb, n), "thicker than", "thinner than")
-    w_lo = _word(
+    w_ot = compare(O_max["edge_band"] - tb, _share_se(tb, n), "thicker than", "thinner than")
+    w_lo = compare(
         L_max["edge_band"] - O_max["edge_band"],
-        _pair_se(L_max["edge_band"], O_max["edge_band"], n),
+        pooled_se(L_max["edge_band"], O_max["edge_band"], n),
         "above",
         "below",
     )
@@ -753,15 +735,15 @@ def u5(rec: dict) -> str:
     )
     # 2. the final denoising step
     s0 = rec.get("schedules", {}).get("original", {}).get("sigma_min", math.exp(-5))
-    w_o = _word(
+    w_o = compare(
         both["oracle"]["inside_fraction"] - mp["oracle"]["inside_fraction"],
-        _pair_se(both["oracle"]["inside_fraction"], mp["oracle"]["inside_fraction"], n),
+        pooled_se(both["oracle"]["inside_fraction"], mp["oracle"]["inside_fraction"], n),
         "more inside",
         "fewer inside",
     )
-    w_l = _word(
+    w_l = compare(
         both["learned"]["inside_fraction"] - mp["learned"]["inside_fraction"],
-        _pair_se(both["learned"]["inside_fraction"], mp["learned"]["inside_fraction"], n),
+        pooled_se(both["learned"]["inside_fraction"], mp["learned"]["inside_fraction"], n),
         "more inside",
         "fewer inside",
     )
@@ -779,16 +761,16 @@ def u5(rec: dict) -> str:
             f"than σ(0), so a step of size about σ(0)·|ε̂| cannot pull them in"
         )
         gap = both["oracle"]["inside_fraction"] - both["learned"]["inside_fraction"]
-        se_gap = _pair_se(both["oracle"]["inside_fraction"], both["learned"]["inside_fraction"], n)
-        if _word(gap, se_gap, "more", "less") == "more":
+        se_gap = pooled_se(both["oracle"]["inside_fraction"], both["learned"]["inside_fraction"], n)
+        if compare(gap, se_gap, "more", "less") == "more":
             text += " (the oracle puts more inside: that is the network's own error)"
-    w_fd = _word(
+    w_fd = compare(
         fd["learned"]["edge_band"] - ex["learned"]["edge_band"],
-        _pair_se(fd["learned"]["edge_band"], ex["learned"]["edge_band"], n),
+        pooled_se(fd["learned"]["edge_band"], ex["learned"]["edge_band"], n),
         "above",
         "below",
     )
-    w_fdt = _word(fd["learned"]["edge_band"] - tb, se_tb, "above", "below")
+    w_fdt = compare(fd["learned"]["edge_band"] - tb, se_tb, "above", "below")
     text += (
         f". On its own, with N(0, I), it gives edge band {fd['learned']['edge_band']:.3f} "
         f"({_same(w_fd)} the exercise's {ex['learned']['edge_band']:.3f}; {_same(w_fdt)} the "
@@ -802,16 +784,16 @@ def u5(rec: dict) -> str:
         )
     )
     # 3. the oracle as a check of the sampler
-    w_x = _word(ex["oracle"]["edge_band"] - tb, se_tb, "thicker than", "thinner than")
-    w_le = _word(
+    w_x = compare(ex["oracle"]["edge_band"] - tb, se_tb, "thicker than", "thinner than")
+    w_le = compare(
         ex["learned"]["edge_band"] - ex["oracle"]["edge_band"],
-        _pair_se(ex["learned"]["edge_band"], ex["oracle"]["edge_band"], n),
+        pooled_se(ex["learned"]["edge_band"], ex["oracle"]["edge_band"], n),
         "above",
         "below",
     )
-    w_li = _word(
+    w_li = compare(
         ex["learned"]["inside_fraction"] - ex["oracle"]["inside_fraction"],
-        _pair_se(ex["learned"]["inside_fraction"], ex["oracle"]["inside_fraction"], n),
+        pooled_se(ex["learned"]["inside_fraction"], ex["oracle"]["inside_fraction"], n),
         "above",
         "below",
     )
@@ -919,7 +901,7 @@ def likelihood(rec: dict) -> str:
     ls, lm = lk["learned_standard"], lk["learned_matched"]
     if "values" in ls and "values" in lm:
         d, se = _mean_se(np.subtract(ls["values"], lm["values"]))
-        w = _word(d, se, "higher than", "lower than")
+        w = compare(d, se, "higher than", "lower than")
         text += (
             f"With the network, the exercise's N(0, I) prior gives a density at these points "
             f"{_same(w)} the matched prior's (mean difference {d:+.3f} nats, two standard errors "
@@ -928,7 +910,7 @@ def likelihood(rec: dict) -> str:
         sd = rec.get("samples", {}).get("std_per_coordinate", {})
         narrow = (
             sd
-            and _word(sd["learned"] - sd["truth"], sd.get("learned_stderr", math.nan), "w", "n")
+            and compare(sd["learned"] - sd["truth"], sd.get("learned_stderr", math.nan), "w", "n")
             == "n"
         )
         if w == "higher than" and narrow:
@@ -960,7 +942,7 @@ def _eq9_sentence(e: dict, truth: float, exact_standard: float) -> str:
     )
     diff = e.get("full_bound_minus_ode")
     if diff is not None:
-        w = _word(diff["mean"], diff["stderr"], "above", "below")
+        w = compare(diff["mean"], diff["stderr"], "above", "below")
         text += (
             f", {_same(w)} the ODE density with the same network and prior ({exact_standard:.3f}; "
             f"difference {diff['mean']:+.3f} ± {2 * diff['stderr']:.3f}, two standard errors)"
@@ -1043,7 +1025,7 @@ def u6(rec: dict) -> str:
         diff, se = _mean_se(np.subtract(s["path_ratios"], d["path_ratios"]))
     else:
         diff, se = rs - rd, math.nan
-    w = _word(diff, se, "longer than", "shorter than")
+    w = compare(diff, se, "longer than", "shorter than")
     if w == "longer than":
         text += (
             f"The stochastic paths wander: {rs:.1f} times the straight-line distance, longer than "

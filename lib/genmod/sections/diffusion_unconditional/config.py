@@ -17,13 +17,7 @@ from genmod.sections.markdown import table
 
 SECTION = "diffusion_unconditional"
 
-PARAMETERS = (
-    "device",
-    "seed",
-    "profile",
-    "results_path",
-    "cache_dir",
-    "retrain",
+PARAMETERS = P.COMMON_PARAMETERS + (
     "n_points",
     "epochs",
     "T",
@@ -130,10 +124,6 @@ def _check_start(name, value):
     return xy
 
 
-def _check_opt_str(name, value):
-    return None if value is None else P.check_str(name, value)
-
-
 CHECKS: dict[str, Callable] = {
     "n_points": lambda n, v: P.check_int(n, v, 10, 1_000_000),
     "epochs": lambda n, v: P.check_int(n, v, 1, 10_000_000),
@@ -141,16 +131,12 @@ CHECKS: dict[str, Callable] = {
     "T_values": lambda n, v: P.check_list(n, v, lambda m, x: P.check_int(m, x, 1, 100_000), 1, 20),
     "lam": lambda n, v: P.check_float(n, v, 0.0, 100.0),
     "forward_start": _check_start,
-    "results_path": P.check_str,
-    "retrain": P.check_bool,
 }
 
 
 def resolve_params(given: dict) -> dict:
     """Fill budgets from the profile and validate every parameter (one-line ValueError)."""
-    params = P.resolve(given, PROFILES, CHECKS)
-    params["cache_dir"] = _check_opt_str("cache_dir", params.get("cache_dir"))
-    return params
+    return P.resolve(given, PROFILES, CHECKS)
 
 
 def profiles_table(current: str) -> str:

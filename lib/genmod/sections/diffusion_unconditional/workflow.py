@@ -23,7 +23,6 @@ from genmod.diffusion.forward import forward_check, forward_trajectory
 from genmod.diffusion.oracle import Oracle, oracle_loss
 from genmod.diffusion.schedules import ExpSchedule, Schedule
 from genmod.diffusion.train import TrainConfig, train_denoiser
-from genmod.paths import resolve_path
 
 ODE_DENSITY = "probability-flow ODE output at t = 0"
 DENOISED_DENSITY = "denoised estimate x̂₀ of the probability-flow ODE output at t = 0"
@@ -97,7 +96,6 @@ def train(run, s: State) -> dict:
     """Train (or load) the denoiser and estimate the oracle's loss on the training points."""
     p, st = run.params, run.settings
     tcfg = TrainConfig(epochs=p["epochs"], lr=st.lr, seed=p["seed"], noise_draws=st.noise_draws)
-    cache = resolve_path(p["cache_dir"]) if p["cache_dir"] else None
     with run.stage("train"):
         model, history, from_cache = train_denoiser(
             st.model,
@@ -105,7 +103,7 @@ def train(run, s: State) -> dict:
             s.x0,
             schedule=s.schedule,
             device=run.device,
-            cache_dir=cache,
+            cache_dir=p["cache_dir"],
             retrain=p["retrain"],
             name="unconditional",
         )
