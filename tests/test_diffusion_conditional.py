@@ -387,3 +387,32 @@ def test_interior_likelihood_of_the_denoised_output_and_solver_record():
     assert res[0]["distance_to_region"] == 0.0
     assert res[1]["distance_to_region"] == pytest.approx(0.5)
     assert res[0]["solver"]["method"]
+
+
+def test_seed_check_reports_the_per_class_table(tmp_path):
+    """The per-seed check runs the notebook's train and samples steps and summarises them."""
+    from genmod.sections.diffusion_conditional import seeds
+
+    r = seeds.check_seed(3, "smoke", "cpu", epochs=20, cache_dir=str(tmp_path))
+    assert r["seed"] == 3 and len(r["learned"]) == len(r["oracle"]) == len(r["improved"]) == 5
+    assert all(0 <= v <= 1 for v in r["learned"] + r["oracle"] + r["improved"])
+    gaps = [o - a for o, a in zip(r["oracle"], r["learned"], strict=True)]
+    assert r["max_gap"] == max(gaps) and r["min_improved"] == min(r["improved"])
+    assert "seed   3" in seeds.format_row(r)
+
+
+def test_ema_weights_are_the_moving_average():
+    """ema_decay > 0 returns the exponential moving average of the trained weights."""
+    from genmod.diffusion.models import Denoiser, DenoiserConfig
+    from genmod.diffusion.train import TrainConfig, fit
+
+    x0 = torch.rand(64, 2) * 2 - 1
+    runs = {}
+    for decay in (0.0, 0.9):
+        torch.manual_seed(0)
+        model = Denoiser(DenoiserConfig(hidden=16, n_layers=1))
+        fit(model, TrainConfig(epochs=30, lr=1e-2, ema_decay=decay), x0)
+        runs[decay] = torch.cat([p.flatten() for p in model.parameters()])
+    assert not torch.allclose(runs[0.0], runs[0.9])
+    assert "ema_decay" not in TrainConfig().to_json()  # keys of models without EMA unchanged
+    assert TrainConfig(ema_decay=0.9).to_json()["ema_decay"] == 0.9

@@ -58,6 +58,26 @@ def _tagged(cell, *tags):
     return cell
 
 
+def questions_of(qids: list[str]) -> dict:
+    return {q: {"title": f"Title of {q}", "text": f"What does {q} ask?"} for q in qids}
+
+
+def headlines_of(qids: list[str]) -> dict:
+    """Short answers shaped like genmod.sections.summary.Headline.to_json()."""
+    return {
+        q: {
+            "answer": f"Short answer of {q} with **bold**.",
+            "verdict": "yes" if i % 2 else "no",
+            "figure": f"figure of {q}",
+            "path": f"m.{i}",
+            "value": 0.125 * (i + 1),
+            "fmt": ".3f",
+            "reduce": None,
+        }
+        for i, q in enumerate(qids)
+    }
+
+
 def fake_notebook(part: str, qids: list[str], *, fail: bool = False):
     """A small notebook shaped like a section: title, parameters, questions, figures."""
     nb = new_notebook()
@@ -90,7 +110,7 @@ def fake_notebook(part: str, qids: list[str], *, fail: bool = False):
                 "plt.show()\n"
                 f"sys.stderr.write('{STDERR}\\n')\nwarnings.warn('{WARNING}')\n"
                 "print('long line ' + 'x' * 400)\n"
-                f"text = 'Measured for {q}: $\\\\sigma = {i}.5$.'\n"
+                f"text = '<a id=\"answer-{q}\"></a>\\n\\nMeasured for {q}: $\\\\sigma = {i}.5$.'\n"
                 "display(Markdown(text))"
             ),
         ]
@@ -106,7 +126,8 @@ def fake_notebook(part: str, qids: list[str], *, fail: bool = False):
             "from genmod.io import atomic_write_json\n"
             "atomic_write_json(results_path, {'section': 'fake', 'params': {'device': device, "
             "'seed': seed, 'profile': profile}, 'runtime': {'device': 'cpu', 'torch': 'test', "
-            "'seconds': {'work': time.perf_counter() - t_start}}, 'answers': {}})"
+            "'seconds': {'work': time.perf_counter() - t_start}}, 'answers': {}, "
+            f"'questions': {questions_of(qids)!r}, 'headlines': {headlines_of(qids)!r}}})"
         ),
     ]
     nb.cells = cells
@@ -359,6 +380,35 @@ def test_html_has_title_page_toc_parts_and_no_code(built):
     assert "background-color: rgb(255, 0, 0)" in page
     assert "Measured for U2: $\\sigma = 1.5$." in page
     assert "|##|" in page  # the carriage-return redraws resolved to the last state
+
+
+def test_glance_table_callouts_and_links(built):
+    result, qids, _ = built
+    page = result.html.read_text()
+    glance = page[page.index('id="glance"') : page.index('id="contents"')]
+    assert page.index('id="title"') < page.index('id="glance"') < page.index('id="contents"')
+    for ids in qids.values():
+        heads = headlines_of(ids)
+        for q in ids:
+            # one row per question, linked to its heading, with its figure as recorded
+            row = re.search(rf'<tr data-qid="{q}">(.*?)</tr>', glance, re.S)
+            assert row, q
+            assert f'href="#{q}"' in row.group(1)
+            assert f"Short answer of {q} with <strong>bold</strong>." in row.group(1)
+            value = f"{heads[q]['value']:{heads[q]['fmt']}}"
+            assert f'<span class="gm-fig-value">{value}</span>' in row.group(1)
+            # under the heading: the question stated, then the short answer, then the rest;
+            # the full answer further down, linked from the short one
+            h = page.index(f'<h2 id="{q}"')
+            question = page.index(f"What does {q} ask?", h)
+            short = page.index(f"Short answer of {q}", question)
+            assert page.index("</h2>", h) < question < short
+            assert short < page.index(f'id="answer-{q}"') < page.index(f"Measured for {q}")
+            assert f'href="#answer-{q}"' in page
+    # every internal link resolves to an id of the page
+    ids = set(re.findall(r'\sid="([^"]+)"', page))
+    missing = sorted(set(re.findall(r'href="#([^"]+)"', page)) - ids)
+    assert missing == []
 
 
 def test_math_is_served_locally(built):

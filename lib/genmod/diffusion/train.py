@@ -29,9 +29,13 @@ class TrainConfig:
     lr_schedule: str = "cosine"  # "constant" | "cosine" (to lr_min_ratio·lr at the end)
     lr_min_ratio: float = 0.05
     warmup: int = 0  # linear warm-up steps
+    ema_decay: float = 0.0  # > 0: the returned weights are an exponential moving average
 
     def to_json(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not d["ema_decay"]:  # models trained before EMA existed keep their cache key
+            del d["ema_decay"]
+        return d
 
 
 def tensor_checksum(x: torch.Tensor | None) -> str | None:
@@ -68,6 +72,11 @@ def fit(
     n = x0.shape[0]
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(cfg, s))
+    ema = None
+    if cfg.ema_decay:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay))
     history: list[float] = []
     model.train()
     for _ in range(cfg.epochs):
@@ -79,7 +88,13 @@ def fit(
         loss.backward()
         opt.step()
         sched.step()
+        if ema is not None:
+            ema.update_parameters(model)
         history.append(loss.item())
+    if ema is not None:
+        with torch.no_grad():
+            for p, q in zip(model.parameters(), ema.module.parameters(), strict=True):
+                p.copy_(q)
     model.eval()
     return history
 

@@ -14,7 +14,7 @@ import re
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +46,66 @@ class Heading:
 
 
 @dataclass
+class Glance:
+    """One row of "results at a glance": a question, its short answer and headline figure."""
+
+    qid: str
+    title: str
+    question: str
+    answer_html: str
+    figure: str
+    value: str
+    verdict: str
+    anchor: str
+
+
+def inline_markdown(text: str) -> str:
+    """A short Markdown text as inline HTML (math left for MathJax)."""
+    from nbconvert.filters.markdown import markdown2html_mistune
+
+    out = markdown2html_mistune(text).strip()
+    if out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1:
+        out = out[3:-4]
+    return out
+
+
+def glance_rows(results: dict, anchors: dict[str, str]) -> list[Glance]:
+    """The rows of a part from its results.json (``questions`` and ``headlines``), in the
+    order of the part's question headings (``anchors``: question id → heading anchor)."""
+    from genmod.sections.summary import format_value
+
+    questions = results.get("questions") if isinstance(results.get("questions"), dict) else {}
+    heads = results.get("headlines") if isinstance(results.get("headlines"), dict) else {}
+    order = [q for q in anchors if q in heads] + [q for q in heads if q not in anchors]
+    rows = []
+    for qid in order:
+        h, q = heads[qid], questions.get(qid, {})
+        rows.append(
+            Glance(
+                qid=qid,
+                title=str(q.get("title", "")),
+                question=str(q.get("text", "")),
+                answer_html=inline_markdown(str(h.get("answer", ""))),
+                figure=str(h.get("figure", "")),
+                value=format_value(h.get("value"), str(h.get("fmt", ".4g"))),
+                verdict=str(h.get("verdict", "")),
+                anchor=anchors.get(qid, qid),
+            )
+        )
+    return rows
+
+
+def question_callout(row: Glance) -> str:
+    """The question, stated, and its short answer, placed right under the question heading."""
+    return (
+        f'<div class="gm-question"><span class="gm-label">Question {html.escape(row.qid)}</span> '
+        f"{inline_markdown(row.question)}</div>\n"
+        f'<div class="gm-short"><span class="gm-label">Answer</span> {row.answer_html} '
+        f'<a class="gm-more" href="#answer-{html.escape(row.qid)}">full answer ↓</a></div>\n'
+    )
+
+
+@dataclass
 class Part:
     number: int
     notebook: str
@@ -56,6 +116,7 @@ class Part:
     device: str = "—"
     wall: str = "—"
     stages: str = "—"
+    glance: list[Glance] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -87,12 +148,22 @@ def make_exporter():
     )
 
 
-def notebook_part(nb, number: int, name: str, exporter=None, used_ids: set | None = None) -> Part:
+def notebook_part(
+    nb,
+    number: int,
+    name: str,
+    exporter=None,
+    used_ids: set | None = None,
+    results: dict | None = None,
+) -> Part:
     """Convert one executed notebook into a part: its HTML with unique heading anchors.
 
     The part's title is its first level-1 heading. Level-2 headings that start with a
     question id (``U1 — …``) get that id as anchor (``#U1``); every other heading gets an
-    anchor prefixed by the part number, so parts never collide.
+    anchor prefixed by the part number, so parts never collide. With the part's
+    ``results`` (its results.json), each question heading is followed by the question, stated,
+    and its short answer (:func:`question_callout`), and the part carries its rows of "results
+    at a glance".
     """
     exporter = exporter or make_exporter()
     body, _ = exporter.from_notebook_node(nb)
@@ -136,13 +207,23 @@ def notebook_part(nb, number: int, name: str, exporter=None, used_ids: set | Non
         return f'<h{level} id="{anchor}"{attrs}>{inner}</h{level}>'
 
     body = _HEADING_RE.sub(replace, body)
+    anchors = {h.qid: h.anchor for h in headings if h.qid}
+    rows = glance_rows(results or {}, anchors)
+    by_anchor = {r.anchor: r for r in rows if r.anchor in anchors.values()}
+    if by_anchor:
+
+        def callout(match: re.Match) -> str:
+            row = by_anchor.get(match.group(1))
+            return match.group(0) + (question_callout(row) if row else "")
+
+        body = re.sub(r'<h2 id="([^"]+)"[^>]*>.*?</h2>\s*', callout, body, flags=re.S)
     # In-part links to the old (nbconvert) heading ids follow them.
     for old, new in renamed.items():
         body = body.replace(f'href="#{old}"', f'href="#{new}"')
     if not title:  # no "# Part N — …" heading: still give the part an anchor and a title
         title.append(name)
         body = f'<h1 id="{part_anchor}">{html.escape(name)}</h1>\n' + body
-    return Part(number, name, title[0], part_anchor, body, headings)
+    return Part(number, name, title[0], part_anchor, body, headings, glance=rows)
 
 
 def stage_summary(runtime: dict) -> str:
@@ -247,14 +328,14 @@ def build_html(
 
     execute_seconds = execute_seconds or {}
     exporter = make_exporter()
-    used: set[str] = {"title", "contents", "run-record", "run-record-section"}
+    used: set[str] = {"title", "glance", "contents", "run-record", "run-record-section"}
     parts, appendix, runtimes, ran_with = [], [], [], []
     total = 0.0
     for number, path in enumerate(notebooks, start=1):
         nb = nbformat.read(path, as_version=4)
         ran_with.append(dict(nb.metadata.get("papermill", {}).get("parameters", {})))
-        part = notebook_part(nb, number, path.stem, exporter, used)
         results = read_results(out_dir / path.stem / "results.json")
+        part = notebook_part(nb, number, path.stem, exporter, used, results)
         runtime = results.get("runtime", {}) if isinstance(results.get("runtime"), dict) else {}
         runtimes.append(runtime)
         part.device = str(runtime.get("device", "—"))

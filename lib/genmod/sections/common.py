@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,6 +31,7 @@ from genmod.io import atomic_write_json, to_jsonable
 from genmod.paths import resolve_path
 from genmod.runtime import StageTimer, resolve_device, run_metadata, seed_everything
 from genmod.sections.markdown import table
+from genmod.sections.summary import Headline, Question
 from genmod.style import setup_notebook
 
 Answer = Callable[[dict], str]
@@ -43,6 +44,8 @@ class Results(dict):
     def __init__(self, section: str, params: dict, runtime: dict | None = None):
         super().__init__(section=section, params=dict(params), runtime=dict(runtime or {}))
         self["answers"] = {}
+        self["questions"] = {}  # question id → {title, text}
+        self["headlines"] = {}  # question id → the short answer (see genmod.sections.summary)
 
     def write(self, path: str | os.PathLike) -> Path:
         return atomic_write_json(resolve_path(path), self)
@@ -71,6 +74,8 @@ class Run:
     results: Results
     answers: Mapping[str, Answer]
     timer: StageTimer = field(default_factory=StageTimer)
+    questions: Mapping[str, Question] = field(default_factory=dict)
+    headlines: Mapping[str, Callable[[dict], Headline]] = field(default_factory=dict)
 
     def stage(self, name: str):
         """``with run.stage("train"): ...`` adds the block's wall-clock seconds to ``name``."""
@@ -82,11 +87,15 @@ class Run:
         return self.results[key]
 
     def answer(self, qid: str) -> None:
-        """Render question ``qid``'s answer from the results recorded so far, record it and
-        show it."""
+        """Render question ``qid``'s answer (and, for an exercise question, its short answer)
+        from the results recorded so far, record them and show the answer."""
         text = self.answers[qid](self.results)
         self.results["answers"][qid] = text
-        show(text)
+        if qid in self.headlines:
+            self.results["questions"][qid] = asdict(self.questions[qid])
+            self.results["headlines"][qid] = self.headlines[qid](self.results).to_json()
+        # the anchor lets the write-up link a question's short answer to this one
+        show(f'<a id="answer-{qid}" class="gm-answer-anchor"></a>\n\n{text}')
 
     def finish(self) -> None:
         """Record the stage timings, show them, and write ``results.json`` (atomically).
@@ -125,5 +134,15 @@ def start(
     results = Results(config.SECTION, params, runtime=run_metadata(device))
     if hasattr(settings, "to_json"):
         results["settings"] = to_jsonable(settings.to_json())
-    table_ = answers.ANSWERS if isinstance(answers, ModuleType) else answers
-    return Run(params=params, settings=settings, device=device, results=results, answers=table_)
+    if isinstance(answers, ModuleType):
+        table_ = answers.ANSWERS
+        questions = getattr(answers, "QUESTIONS", {})
+        headlines = getattr(answers, "HEADLINES", {})
+    else:
+        table_, questions, headlines = answers, {}, {}
+    if set(questions) != set(headlines):
+        raise ValueError(f"answers: QUESTIONS {sorted(questions)} ≠ HEADLINES {sorted(headlines)}")
+    return Run(
+        params=params, settings=settings, device=device, results=results, answers=table_,
+        questions=questions, headlines=headlines,
+    )  # fmt: skip

@@ -89,6 +89,8 @@ class Settings:
     x_freqs: int = 0  # Fourier features of x (3 gave sharper edges but a lumpier density)
     noise_draws: int = 1  # copies of the training set per full-batch step
     lr: float = 3e-3
+    ema_decay: float = 0.0  # exponential moving average of the weights (0: none)
+    warmup: int = 0  # linear learning-rate warm-up steps
     samples_per_class: int = 1000  # C4/C5 samples of each class, for each sampler
     eq9_draws: int = 32768  # (ε, t) draws per probe for the Eq. 9 estimate
     ode_steps: int = 100  # steps of the likelihood ODE if a fixed-step solver is used

@@ -91,7 +91,12 @@ def train(ctx: Context) -> dict:
         class_dim=CLASS_DIM,
     )
     train_cfg = TrainConfig(
-        epochs=ctx.params["epochs"], lr=S.lr, seed=ctx.params["seed"], noise_draws=S.noise_draws
+        epochs=ctx.params["epochs"],
+        lr=S.lr,
+        seed=ctx.params["seed"],
+        noise_draws=S.noise_draws,
+        ema_decay=S.ema_decay,
+        warmup=S.warmup,
     )
     model, history, from_cache = train_denoiser(
         model_cfg,
