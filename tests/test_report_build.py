@@ -386,6 +386,8 @@ def test_glance_table_callouts_and_links(built):
     result, qids, _ = built
     page = result.html.read_text()
     glance = page[page.index('id="glance"') : page.index('id="contents"')]
+    # mentions of a question id in running text are links (checked below); read without them
+    text = re.sub(r'<a href="#((?:U|C|A)\d|Bonus)">\1</a>', r"\1", page)
     assert page.index('id="title"') < page.index('id="glance"') < page.index('id="contents"')
     for ids in qids.values():
         heads = headlines_of(ids)
@@ -399,11 +401,12 @@ def test_glance_table_callouts_and_links(built):
             assert f'<span class="gm-fig-value">{value}</span>' in row.group(1)
             # under the heading: the question stated, then the short answer, then the rest;
             # the full answer further down, linked from the short one
-            h = page.index(f'<h2 id="{q}"')
-            question = page.index(f"What does {q} ask?", h)
-            short = page.index(f"Short answer of {q}", question)
-            assert page.index("</h2>", h) < question < short
-            assert short < page.index(f'id="answer-{q}"') < page.index(f"Measured for {q}")
+            h = text.index(f'<h2 id="{q}"')
+            question = text.index(f"What does {q} ask?", h)
+            short = text.index(f"Short answer of {q}", question)
+            assert text.index("</h2>", h) < question < short
+            assert short < text.index(f'id="answer-{q}"') < text.index(f"Measured for {q}")
+            assert f'Measured for <a href="#{q}">{q}</a>' in page
             assert f'href="#answer-{q}"' in page
     # every internal link resolves to an id of the page
     ids = set(re.findall(r'\sid="([^"]+)"', page))
@@ -1106,3 +1109,18 @@ def test_ctrl_c_during_concurrent_sections_then_resume(tmp_path):
     assert all(line.startswith("reused (key ") for line in _lines(third.stdout).values()), (
         third.stdout
     )
+
+
+def test_question_mentions_become_links_outside_code_maths_and_headings():
+    from genmod.report.page import link_questions
+
+    body = (
+        "<p>see U5 and C4's table; (U5) again, $U5$ and \\(C4\\) stay maths</p>"
+        '<h2 id="U5">U5 — title</h2><p><code>U5</code> <a href="#x">U5</a> XU5 U55 U9</p>'
+    )
+    out = link_questions(body, {"U5": "U5", "C4": "C4"})
+    assert out.count('<a href="#U5">U5</a>') == 2 and out.count('<a href="#C4">C4</a>') == 1
+    for kept in ("$U5$", "\\(C4\\)", '<h2 id="U5">U5 — title</h2>', "<code>U5</code>"):
+        assert kept in out
+    assert '<a href="#x">U5</a> XU5 U55 U9</p>' in out
+    assert link_questions(body, {}) == body

@@ -226,6 +226,41 @@ def notebook_part(
     return Part(number, name, title[0], part_anchor, body, headings, glance=rows)
 
 
+_SPLIT_TAGS = re.compile(r"(<[^>]+>)")
+_NO_LINK = {"a", "h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "script", "style", "nav"}
+_MATH = re.compile(r"(\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\))", re.S)
+
+
+def link_questions(body: str, anchors: dict[str, str]) -> str:
+    """Turn every mention of a question id in running text ("see U5", "C4's") into a link
+    to its heading: text outside links, headings, code and maths only."""
+    if not anchors:
+        return body
+    ids = "|".join(sorted(map(re.escape, anchors), key=len, reverse=True))
+    mention = re.compile(rf"(?<![\w#-])({ids})(?![\w-])")
+    out, closed = [], []
+    for piece in _SPLIT_TAGS.split(body):
+        if piece.startswith("<"):
+            m = re.match(r"<(/?)([a-zA-Z0-9]+)", piece)
+            if m and m.group(2).lower() in _NO_LINK and not piece.endswith("/>"):
+                if m.group(1):
+                    if closed and closed[-1] == m.group(2).lower():
+                        closed.pop()
+                else:
+                    closed.append(m.group(2).lower())
+            out.append(piece)
+        elif closed or not piece.strip():
+            out.append(piece)
+        else:
+            parts = _MATH.split(piece)
+            for i in range(0, len(parts), 2):  # even items: outside maths
+                parts[i] = mention.sub(
+                    lambda m: f'<a href="#{anchors[m.group(1)]}">{m.group(1)}</a>', parts[i]
+                )
+            out.append("".join(parts))
+    return "".join(out)
+
+
 def stage_summary(runtime: dict) -> str:
     """``sum (stage s, …)`` of a results.json's ``runtime.seconds`` ({stage: seconds})."""
     stages = runtime.get("seconds")
@@ -358,6 +393,9 @@ def build_html(
                     ],
                 }
             )
+    anchors = {h.qid: h.anchor for part in parts for h in part.headings if h.qid}
+    for part in parts:
+        part.html = link_questions(part.html, anchors)
     meta = run_meta(opts, runtimes, ran_with, [p.stem for p in notebooks])
     if len(parts) > 1 and total > 0:
         meta.append(("Notebooks executed in", fmt_seconds(total)))

@@ -14,6 +14,7 @@ import math
 from genmod.gpt.logprob import SENTENCE_END_RE
 from genmod.gpt.paint import score_table
 from genmod.sections.markdown import compare, plural
+from genmod.sections.summary import Headline, Question, headline
 
 #: Shown precision of the mean look-backs (tokens): closer than this is "about the same".
 LOOKBACK_TOL = 0.05
@@ -63,13 +64,34 @@ def data(rec: dict) -> str:
 
 
 # ---------------------------------------------------------------------------- A1
+def _kept_untrained(t: dict) -> bool:
+    """The validation loss never fell below its value at initialisation."""
+    return t["best_step"] == t["loss_history"]["eval_step"][0]
+
+
+def _after_best_case(t: dict) -> str:
+    """The losses after the kept checkpoint: ``"last"`` (it is the last evaluation),
+    ``"overfits"`` (the validation loss rose by more than ``loss_tolerance`` while the
+    training-sample loss fell by more), ``"rose"`` (it rose, the training loss did not fall) or
+    ``"flat"`` (it stayed within the tolerance of its best)."""
+    h, tol = t["loss_history"], t.get("loss_tolerance", 0.01)
+    i = h["eval_step"].index(t["best_step"])
+    vb, vl, tb, tl = h["val"][i], h["val"][-1], h["train"][i], h["train"][-1]
+    if i == len(h["val"]) - 1:
+        return "last"
+    if vl - vb > tol:
+        return "overfits" if tl < tb - tol else "rose"
+    return "flat"
+
+
 def _after_best(t: dict) -> str:
     h, tol = t["loss_history"], t.get("loss_tolerance", 0.01)
     i = h["eval_step"].index(t["best_step"])
     vb, vl, tb, tl = h["val"][i], h["val"][-1], h["train"][i], h["train"][-1]
     gb, gl = vb - tb, vl - tl
     end = h["eval_step"][-1]
-    if i == len(h["val"]) - 1:
+    case = _after_best_case(t)
+    if case == "last":
         prev = (
             f" ({h['val'][-2] - vl:.3f} below the evaluation before it, at step "
             f"{h['eval_step'][-2]})"
@@ -89,13 +111,13 @@ def _after_best(t: dict) -> str:
         else f"stayed within {tol:g} of {tb:.3f} (last {tl:.3f})"
     )
     gaps = f"gap validation − training {gb:.2f} nats at the kept step, {gl:.2f} at the end"
-    if vl - vb > tol:
+    if case in ("overfits", "rose"):
         head = (
             f"After it the validation loss rose to {vl:.3f} (+{vl - vb:.3f}, more than "
             f"{tol:g}) by the last evaluation (step {end}) while the loss on the fixed "
             f"training sample {train_move}"
         )
-        if tl < tb - tol:
+        if case == "overfits":
             return f"{head}: the model overfits the book ({gaps})."
         return f"{head} ({gaps})."
     grew = (
@@ -154,7 +176,7 @@ def a1(rec: dict) -> str:
         f"{'; loaded from the cache, timed when it was trained' if t['from_cache'] else ''}). "
     )
     v0, best = h["val"][0], t["val_loss"]
-    if t["best_step"] == h["eval_step"][0]:
+    if _kept_untrained(t):
         out.append(
             f"The validation loss never fell below its value at initialisation, {v0:.3f} "
             f"nats/token (ln {V} = {math.log(V):.3f}): the checkpoint kept is the untrained "
@@ -357,11 +379,16 @@ def attention_table(rec: dict, block: str) -> str:
     return score_table(b["tokens"], b["scores"])
 
 
+def _sums_to_one(s: float) -> bool:
+    """|sum − 1| within what float32 rounding explains (:data:`SUM_TOL`)."""
+    return abs(s - 1) <= SUM_TOL
+
+
 def _sum_sentence(s: float, what: str) -> str:
     err = abs(s - 1)
     tail = (
         "; each head's row is a softmax, and their average sums to 1 up to float32 rounding"
-        if err <= SUM_TOL
+        if _sums_to_one(s)
         else f": more than float32 rounding ({SUM_TOL:g}) explains, so the row is not a "
         "probability distribution"
     )
@@ -370,6 +397,14 @@ def _sum_sentence(s: float, what: str) -> str:
 
 def _fmt_top(s: dict) -> str:
     return ", ".join(f"{t!r} ({x:.3f})" for _, t, x in s["top"])
+
+
+def _continuation_case(a: dict) -> str:
+    """Where the generated continuation occurs verbatim: ``"train"`` (the training split),
+    ``"book"`` (the book, not the training split) or ``"none"``."""
+    if a.get("continuation_in_train", a["continuation_in_book"]):
+        return "train"
+    return "book" if a["continuation_in_book"] else "none"
 
 
 def a3(rec: dict) -> str:
@@ -423,11 +458,12 @@ def a3(rec: dict) -> str:
         f"between); in the whole book {a['word11_count']} and {a['bigram_count']} times."
     )
     k = a.get("continuation_words", 0)
-    if a.get("continuation_in_train", a["continuation_in_book"]):
+    where = _continuation_case(a)
+    if where == "train":
         out.append(
             f" The whole generated continuation ({k} words) occurs verbatim in the training split."
         )
-    elif a["continuation_in_book"]:
+    elif where == "book":
         out.append(
             f" The whole generated continuation ({k} words) occurs verbatim in the book, but "
             f"not in the training split."
@@ -443,6 +479,14 @@ def a3(rec: dict) -> str:
 
 def _same_shown(x: float, y: float, tol: float, fmt: str = ".1f") -> bool:
     return abs(x - y) < tol or format(x, fmt) == format(y, fmt)
+
+
+def _lookback_case(first: float, last: float) -> str:
+    """The first block's mean look-back against the last's: ``"same"`` (to the shown
+    precision), ``"more local"`` or ``"further back"``."""
+    if _same_shown(first, last, LOOKBACK_TOL):
+        return "same"
+    return "more local" if first < last else "further back"
 
 
 def a4(rec: dict) -> str:
@@ -462,12 +506,13 @@ def a4(rec: dict) -> str:
         + ("; they are identical to two decimals." if format(tv, ".2f") == "0.00" else "."),
     ]
     f, lb = fs["mean_lookback"], ls["mean_lookback"]
-    if _same_shown(f, lb, LOOKBACK_TOL):
+    case = _lookback_case(f, lb)
+    if case == "same":
         out.append(
             f" At this position the two blocks look back about the same distance on average "
             f"({f:.1f} and {lb:.1f} tokens)."
         )
-    elif f < lb:
+    elif case == "more local":
         out.append(
             f" The first block looks more locally than the last (mean look-back {f:.1f} against "
             f"{lb:.1f} tokens), which fits the usual division of labour: the first block works on "
@@ -499,6 +544,22 @@ def a5_table(rec: dict) -> str:
         f"| | **total** | **{lp['total']:.4f}** | | {lp.get('sample_total', float('nan')):.4f} | |"
     )
     return "\n".join(rows)
+
+
+def _a5_case(rec: dict) -> str:
+    """The sample's mean −log p per token against the validation loss, two standard errors of
+    the mean apart: ``"more likely"``, ``"less likely"``, ``"within noise"``, or ``"too few"``
+    (fewer than two tokens, no standard deviation)."""
+    lp = rec["logprob"]
+    n = len(lp["tokens"])
+    sd = lp.get("per_token_sd", float("nan"))
+    if n < 2 or not math.isfinite(sd):
+        return "too few"
+    nll = -lp["total"] / n
+    return compare(
+        rec["train"]["val_loss"] - nll, sd / math.sqrt(n), "more likely", "less likely",
+        "within noise",
+    )  # fmt: skip
 
 
 def a5(rec: dict) -> str:
@@ -544,7 +605,7 @@ def a5(rec: dict) -> str:
     )
     nll, val = -lp["total"] / n, rec["train"]["val_loss"]
     sd = lp.get("per_token_sd", float("nan"))
-    if n < 2 or not math.isfinite(sd):
+    if _a5_case(rec) == "too few":
         out.append(
             f" Per token: −log p = {nll:.3f} nats against a validation loss of {val:.3f}; one "
             f"token is too few to compare them."
@@ -578,3 +639,194 @@ def a5(rec: dict) -> str:
 
 
 ANSWERS = {"data": data, "A1": a1, "A2": a2, "A3": a3, "A4": a4, "A5": a5}
+
+
+# ------------------------------------------------------------------- short answers
+QUESTIONS = {
+    "A1": Question(
+        "Training a GPT-2 on the book",
+        "Train a standard GPT-2 (pre-LayerNorm blocks, learned positions, GELU MLP, tied input "
+        "and output embeddings); plot the training and validation losses over training.",
+    ),
+    "A2": Question(
+        "Inversion: making the frozen model say a sentence",
+        "Invert the frozen model: optimise the input vectors that replace the token embeddings "
+        '(positions still added) so that the model predicts "I am a little squirrel holding a '
+        'walnut"; show the loss, the decoded greedy output along the way, whether and when the '
+        "sentence is reached, and the special choices.",
+    ),
+    "A3": Question(
+        "Attention of the last block when predicting a generated word",
+        "Generate a text of at least 12 words whose 11th and 12th words come from the model. At "
+        "the prediction of the 12th word's first token, paint the tokens by the last block's "
+        "attention (softmax(QKᵀ/√d), mean over heads); why did the model predict the 11th word; "
+        "what do the scores sum to?",
+    ),
+    "A4": Question(
+        "Attention of the first block at the same position",
+        "The same with the first block; compare with A3.",
+    ),
+    "A5": Question(
+        "Log-probability of a sampled sentence",
+        "Sample a sentence (ending where the book's sentences end: terminal punctuation, "
+        "possibly followed by closing quotes or brackets) and give its log-probability as the "
+        "sum of the per-token log-probabilities of exactly the sampled tokens, with the "
+        "per-token table.",
+    ),
+}
+
+_A1_VERDICT = {"last": "still falling", "overfits": "overfitting", "rose": "val rising",
+               "flat": "plateau"}  # fmt: skip
+
+
+def h_a1(rec: dict) -> Headline:
+    """A1 in one line: where the validation loss went. Verdicts: "untrained" (never below its
+    value at initialisation) | "still falling" (best at the last evaluation) | "overfitting"
+    (then rose while the training-sample loss fell) | "val rising" (then rose, the training loss
+    not falling) | "plateau" (then stayed within the tolerance of its best)."""
+    t = rec["train"]
+    h, tol = t["loss_history"], t.get("loss_tolerance", 0.01)
+    v0, best, step = h["val"][0], t["val_loss"], t["best_step"]
+    fig = "validation loss of the kept checkpoint (nats/token)"
+    path = "train.val_loss"
+    if _kept_untrained(t):
+        answer = (
+            f"Not trained: the validation loss never fell below its value at initialisation, "
+            f"{v0:.3f} nats/token; the checkpoint kept is the untrained model."
+        )
+        return headline(rec, path, fig, answer, "untrained", fmt=".3f")
+    case = _after_best_case(t)
+    i = h["eval_step"].index(step)
+    vl, tb, tl, end = h["val"][-1], h["train"][i], h["train"][-1], h["eval_step"][-1]
+    head = (
+        f"The validation loss fell from {v0:.3f} to **{best:.3f}** nats/token "
+        f"(perplexity {math.exp(best):.0f}) at step {step}"
+    )
+    if case == "last":
+        tail = f", the last evaluation: still falling (training-sample loss {tl:.3f})."
+    elif case == "overfits":
+        tail = (
+            f", then rose to {vl:.3f} by step {end} while the training-sample loss fell from "
+            f"{tb:.3f} to {tl:.3f}: overfitting."
+        )
+    elif case == "rose":
+        tail = (
+            f", then rose to {vl:.3f} by step {end}; the training-sample loss did not fall "
+            f"({tb:.3f} → {tl:.3f})."
+        )
+    else:
+        tail = (
+            f", then stayed within {tol:g} of it to step {end} (training-sample loss "
+            f"{tb:.3f} → {tl:.3f})."
+        )
+    return headline(rec, path, fig, head + tail, _A1_VERDICT[case], fmt=".3f")
+
+
+def h_a2(rec: dict) -> Headline:
+    """A2 in one line: whether and when the sentence was reached. Verdicts: "reached" |
+    "not reached"."""
+    r = rec["inversion"]
+    n = len(r["target_tokens"])
+    fig = f"positions decoded right at the end (of {n})"
+    path = "inversion.correct_history.-1"
+    if r["success"]:
+        hard = "do too" if r["hard_prompt_success"] else "do not"
+        answer = (
+            f"Yes: the optimised input vectors make the model predict the exact sentence after "
+            f"**{r['steps']} steps** (limit {r['max_steps']}); their nearest real tokens, fed as "
+            f"a prompt, {hard}."
+        )
+        return headline(rec, path, fig, answer, "reached", fmt="d")
+    answer = (
+        f"No: the exact sentence was not reached in {r['max_steps']} steps; the final greedy "
+        f"decoding has {r['correct_history'][-1]} of {n} positions right."
+    )
+    return headline(rec, path, fig, answer, "not reached", fmt="d")
+
+
+_A3_WHERE = {
+    "train": ("verbatim in train", "occurs verbatim in the training split"),
+    "book": ("verbatim in book", "occurs verbatim in the book, not in the training split"),
+    "none": ("not in book", "does not occur verbatim in the book"),
+}
+
+
+def _sum_short(s: float) -> str:
+    return f"{s:.6f}" + ("" if _sums_to_one(s) else ", not 1 (more than float32 rounding)")
+
+
+def h_a3(rec: dict) -> Headline:
+    """A3 in one line: the evidence for the 11th word and the sum of the scores. Verdicts (where
+    the generated continuation occurs verbatim): "verbatim in train" | "verbatim in book" |
+    "not in book"."""
+    a = rec["attention"]
+    w10, w11 = a["word10"], a["word11"]
+    q = a.get("word11_sample_prob")
+    drawn = (
+        f"{w11!r} was drawn with probability {q:.3g} (model's own {a['word11_prob']:.3g})"
+        if q is not None
+        else f"The model gave {w11!r} probability {a['word11_prob']:.3g}"
+    )
+    verdict, where = _A3_WHERE[_continuation_case(a)]
+    short = (
+        ""
+        if a.get("reached_min_words", True)
+        else f" (the {a['max_new_tokens']}-token bound came before {a['min_words']} words)"
+    )
+    answer = (
+        f"{drawn}; it follows {w10!r} {plural(a['bigram_count_train'], 'time')} in the training "
+        f"split and the continuation{short} {where}; the scores sum to "
+        f"{_sum_short(a['last_block']['sum'])}."
+    )
+    fig = "model's probability (temperature 1) of the 11th word's first token"
+    return headline(rec, "attention.word11_prob", fig, answer, verdict, fmt=".3g")
+
+
+_A4_VERDICT = {"same": "about the same", "more local": "more local",
+               "further back": "further back"}  # fmt: skip
+
+
+def h_a4(rec: dict) -> Headline:
+    """A4 in one line: the first block's look-back against the last's. Verdicts:
+    "about the same" | "more local" | "further back"."""
+    a = rec["attention"]
+    f, lb = a["first_summary"]["mean_lookback"], a["last_summary"]["mean_lookback"]
+    case = _lookback_case(f, lb)
+    lead = {"same": "About the same", "more local": "More local",
+            "further back": "Further back"}[case]  # fmt: skip
+    answer = (
+        f"{lead}: the first block looks back {f:.1f} tokens on average, the last {lb:.1f}; the "
+        f"two rows differ by a total variation of {a['total_variation']:.2f}, and the first "
+        f"block's scores sum to {_sum_short(a['first_block']['sum'])}."
+    )
+    fig = "total-variation distance between the first and last blocks' rows"
+    return headline(rec, "attention.total_variation", fig, answer, _A4_VERDICT[case], fmt=".2f")
+
+
+def h_a5(rec: dict) -> Headline:
+    """A5 in one line: the log-probability, and the sample's per-token −log p against the
+    validation loss. Verdicts: "more likely" | "less likely" | "within noise" (two standard
+    errors of the mean) | "too few" (one token)."""
+    lp = rec["logprob"]
+    n = len(lp["tokens"])
+    what = {"sentence end": "sentence", "length bound": "fragment (no sentence end within "
+            f"the {lp['max_tokens']}-token bound)"}.get(lp["stop"], "fragment (the model drew "
+            "`<|endoftext|>` first)")  # fmt: skip
+    nll, val = -lp["total"] / n, rec["train"]["val_loss"]
+    case = _a5_case(rec)
+    per_token = f"per token {nll:.3f} nats against a validation loss of {val:.3f}"
+    cmp = {
+        "more likely": f"{per_token}: more likely than held-out text",
+        "less likely": f"{per_token}: less likely than held-out text",
+        "within noise": f"{per_token}, within the noise",
+        "too few": f"{per_token}; one token is too few to compare",
+    }[case]
+    answer = (
+        f"log p = **{lp['total']:.3f} nats** (p ≈ 10^{lp['total'] / math.log(10):.1f}) for the "
+        f"sampled {n}-token {what}; {cmp}."
+    )
+    fig = "log-probability of the sampled tokens under the model (nats)"
+    return headline(rec, "logprob.total", fig, answer, case, fmt=".3f")
+
+
+HEADLINES = {"A1": h_a1, "A2": h_a2, "A3": h_a3, "A4": h_a4, "A5": h_a5}

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from genmod.sections.markdown import compare, pct, plural, pooled_se, table
+from genmod.sections.summary import Headline, Question, headline
 
 TARGET_INSIDE = 0.98  # the improved sampler's target share inside the square
 
@@ -88,33 +89,48 @@ def floor(rec: dict) -> str:
 
 
 # ---------------------------------------------------------------- U1
-def u1(rec: dict) -> str:
-    f = rec["forward"]
-    c = f["check"]
+def _u1_checks(c: dict) -> dict:
+    """The forward check's comparisons: the variance per coordinate at t_half and t = 1 against
+    σ², the mean at t = 1 against x₀ (words of ``compare``, with the standard errors)."""
     n = c["n_paths"]
-    start = f["start"]
     # the per-coordinate variance of n Gaussian draws has standard error σ²·√(2/(n−1)); the
     # mean over the two coordinates σ²·√(1/(n−1)); the mean of one coordinate σ/√n
     se_half = c["sigma2_half"] * math.sqrt(1 / (n - 1)) if n > 1 else math.nan
     se_end = c["sigma2_end"] * math.sqrt(1 / (n - 1)) if n > 1 else math.nan
     se_mean = math.sqrt(c["sigma2_end"] / n)
+    return {
+        "se_half": se_half,
+        "se_end": se_end,
+        "se_mean": se_mean,
+        "w_half": compare(c["var_half"] - c["sigma2_half"], se_half, "above", "below"),
+        "w_end": compare(c["var_end"] - c["sigma2_end"], se_end, "above", "below"),
+        "w_mean": compare(c["mean_err"], se_mean, "beyond", "beyond"),
+    }
 
-    def match(v, s2, se):
-        w = compare(v - s2, se, "above", "below")
+
+def u1(rec: dict) -> str:
+    f = rec["forward"]
+    c = f["check"]
+    n = c["n_paths"]
+    start = f["start"]
+    chk = _u1_checks(c)
+    se_mean = chk["se_mean"]
+
+    def match(w, se):
         return (
             f"within the noise, ±{2 * se:.4f}"
             if w == "within the noise"
             else f"{w} it by more than two standard errors, ±{2 * se:.4f}"
         )
 
-    mean_w = compare(c["mean_err"], se_mean, "beyond", "beyond")
+    mean_w = chk["w_mean"]
     text = (
         f"The point starts at ({start[0]:g}, {start[1]:g}), outside the square, and is noised "
         f"with {f.get('steps', len(f['trajectory']) - 1)} exact increments of variance "
         f"σ²(t+dt) − σ²(t). Over {n} independent paths the empirical variance per coordinate is "
         f"{c['var_half']:.4f} at t = {c['t_half']:g} (σ² = {c['sigma2_half']:.4f}; "
-        f"{match(c['var_half'], c['sigma2_half'], se_half)}) and {c['var_end']:.3f} at t = 1 "
-        f"(σ(1)² = {c['sigma2_end']:.3f}; {match(c['var_end'], c['sigma2_end'], se_end)}); "
+        f"{match(chk['w_half'], chk['se_half'])}) and {c['var_end']:.3f} at t = 1 "
+        f"(σ(1)² = {c['sigma2_end']:.3f}; {match(chk['w_end'], chk['se_end'])}); "
     )
     if mean_w == "within the noise":
         text += (
@@ -150,15 +166,22 @@ def u1(rec: dict) -> str:
 
 
 # ---------------------------------------------------------------- U2
-def _loss_vs_oracle(history, best: dict, n_points: int) -> str:
-    """The final training loss (mean of the last 100 epochs) against the oracle's loss, with
-    two standard errors."""
+def _loss_vs_oracle_word(history, best: dict) -> tuple[str, float, float]:
+    """The final training loss (mean of the last 100 epochs) against the oracle's loss: the
+    word of ``compare`` ("above", "below", "within the noise"), the difference and its
+    standard error."""
     k = min(100, len(history))
     h = np.asarray(history[-k:], dtype=float)
     final = h.mean()
     se = math.sqrt((h.std(ddof=1) ** 2 / k if k > 1 else 0.0) + best["stderr"] ** 2)
     diff = final - best["mean"]
-    w = compare(diff, se, "above", "below")
+    return compare(diff, se, "above", "below"), diff, se
+
+
+def _loss_vs_oracle(history, best: dict, n_points: int) -> str:
+    """The final training loss (mean of the last 100 epochs) against the oracle's loss, with
+    two standard errors."""
+    w, diff, se = _loss_vs_oracle_word(history, best)
     if w == "within the noise":
         return (
             f"the trained network's final loss is within the noise of this optimum (difference "
@@ -197,21 +220,29 @@ def _loss_progress(history) -> str:
     )
 
 
-def u2(rec: dict) -> str:
-    tr = rec["train"]
+def _u2_trend(tr: dict) -> tuple[str, float, float, int, int]:
+    """The loss's trend from the first epochs to the last ("rises", "falls", "stays within the
+    noise" or not testable), the two means and their windows."""
     h = np.asarray(tr["loss_history"], dtype=float)
-    best = tr["oracle_loss"]
     k0 = tr.get("initial_loss_window", min(10, len(h)))
     k = tr.get("final_loss_window", min(100, len(h)))
     first, se_first = _mean_se(h[:k0])
     final, se_final = _mean_se(h[-k:])
+    trend = compare(
+        final - first, math.hypot(se_first, se_final), "rises", "falls", "stays within the noise"
+    )
+    return trend, first, final, k0, k
+
+
+def u2(rec: dict) -> str:
+    tr = rec["train"]
+    h = np.asarray(tr["loss_history"], dtype=float)
+    best = tr["oracle_loss"]
+    trend, first, final, k0, k = _u2_trend(tr)
     how = (
         f"loaded from the cache; training had taken {tr['seconds']:.1f} s"
         if tr["from_cache"]
         else f"trained in {tr['seconds']:.1f} s"
-    )
-    trend = compare(
-        final - first, math.hypot(se_first, se_final), "rises", "falls", "stays within the noise"
     )
     draws = tr.get("noise_draws", rec.get("settings", {}).get("noise_draws", 1))
     text = (
@@ -262,6 +293,47 @@ def u3_table(rec: dict) -> str:
     return table(["", "inside", "edge band", "energy distance", "KS p (x, y)"], rows)
 
 
+def _u3_vs_oracle(sm: dict, n: int) -> dict:
+    """Seed 0 against the oracle from the same noise: inside and edge band differences, their
+    words, and the class "as good" | "worse" | "differs"."""
+    d_in = sm["inside_fraction"] - sm["oracle_inside_fraction"]
+    se_in = pooled_se(sm["inside_fraction"], sm["oracle_inside_fraction"], n)
+    d_e = sm["edge_band"] - sm["oracle_edge_band"]
+    se_e = pooled_se(sm["edge_band"], sm["oracle_edge_band"], n)
+    w_in = compare(d_in, se_in, "higher", "lower")
+    w_e = compare(d_e, se_e, "higher", "lower")
+    if w_in == w_e == "within the noise":
+        cls = "as good"
+    elif "lower" in (w_in, w_e) and "higher" not in (w_in, w_e):
+        cls = "worse"
+    else:
+        cls = "differs"
+    return {
+        "d_in": d_in,
+        "se_in": se_in,
+        "w_in": w_in,
+        "d_e": d_e,
+        "se_e": se_e,
+        "w_e": w_e,
+        "class": cls,
+    }
+
+
+def _u3_spread(sd: dict) -> tuple[str, str]:
+    """The standard deviation per coordinate of the learned and the oracle's samples against
+    the truth's: words of ``compare`` ("wider than", "narrower than", "within the noise")."""
+    w_sd = compare(
+        sd["learned"] - sd["truth"],
+        sd.get("learned_stderr", math.nan),
+        "wider than",
+        "narrower than",
+    )
+    w_so = compare(
+        sd["oracle"] - sd["truth"], sd.get("oracle_stderr", math.nan), "wider than", "narrower than"
+    )
+    return w_sd, w_so
+
+
 def u3(rec: dict) -> str:
     sm = rec["samples"]
     fl = rec["noise_floor"]
@@ -278,24 +350,21 @@ def u3(rec: dict) -> str:
         f"edge band of {sm['oracle_edge_band']:.3f}. "
     )
     # the learned model (seed 0) against the oracle from the same noise
-    d_in = sm["inside_fraction"] - sm["oracle_inside_fraction"]
-    se_in = pooled_se(sm["inside_fraction"], sm["oracle_inside_fraction"], n)
-    d_e = sm["edge_band"] - sm["oracle_edge_band"]
-    se_e = pooled_se(sm["edge_band"], sm["oracle_edge_band"], n)
-    w_in = compare(d_in, se_in, "higher", "lower")
-    w_e = compare(d_e, se_e, "higher", "lower")
+    vo = _u3_vs_oracle(sm, n)
+    d_in, se_in, w_in = vo["d_in"], vo["se_in"], vo["w_in"]
+    d_e, se_e, w_e = vo["d_e"], vo["se_e"], vo["w_e"]
     text += (
         f"Seed {sm['seed']} against the oracle: inside {pct(sm['inside_fraction'])} vs "
         f"{pct(sm['oracle_inside_fraction'])} ({w_in}; difference {100 * d_in:+.1f} ± "
         f"{200 * se_in:.1f} points, two standard errors), edge band {sm['edge_band']:.3f} vs "
         f"{sm['oracle_edge_band']:.3f} ({w_e}; {d_e:+.3f} ± {2 * se_e:.3f}). "
     )
-    if w_in == w_e == "within the noise":
+    if vo["class"] == "as good":
         text += (
             "At this sample size the learned model is as good as the perfect denoiser with "
             "this sampler, so the gap to the truth measured below is the sampler's. "
         )
-    elif "lower" in (w_in, w_e) and "higher" not in (w_in, w_e):
+    elif vo["class"] == "worse":
         text += (
             "The learned model is measurably worse than the perfect denoiser: part of the gap "
             "to the truth is the network's. "
@@ -304,15 +373,7 @@ def u3(rec: dict) -> str:
         text += "The learned model differs measurably from the perfect denoiser. "
     # the spread against the truth's
     sd = sm["std_per_coordinate"]
-    w_sd = compare(
-        sd["learned"] - sd["truth"],
-        sd.get("learned_stderr", math.nan),
-        "wider than",
-        "narrower than",
-    )
-    w_so = compare(
-        sd["oracle"] - sd["truth"], sd.get("oracle_stderr", math.nan), "wider than", "narrower than"
-    )
+    w_sd, w_so = _u3_spread(sd)
     e_mean = float(edge.mean())
     se_eb = _share_se(tb, k * n)
     w_eb = compare(e_mean - tb, se_eb, "thicker than", "thinner than")
@@ -415,17 +476,64 @@ def _study_sentence(reach: dict) -> str:
     )
 
 
+def _u4_n(st: dict) -> int:
+    return st.get("n_points", len(st["points"][0]) if st["points"] else 1)
+
+
+def _u4_order(st: dict) -> list[int]:
+    """The sweep's indices in ascending T."""
+    Tv = list(st["T_values"])
+    return sorted(range(len(Tv)), key=lambda i: Tv[i])
+
+
+def _u4_metrics(st: dict, i: int, who: str = "") -> dict:
+    return {k: st[who + k][i] for k in ("inside_fraction", "edge_band", "energy_distance")}
+
+
+def _u4_few_steps(st: dict, fl: dict) -> str:
+    """What the oracle says of the smallest T against the largest: "sampler" (further from the
+    truth beyond the floor's spread, and the Euler factor far off: the sampler's error), "none"
+    (within the floor's spread) or "exceeds" (beyond the spread, the Euler factor close)."""
+    rate = st.get("schedule_rate", 5.0)
+    Tv = list(st["T_values"])
+    order = _u4_order(st)
+    i_min, i_max = order[0], order[-1]
+    ed_o = (
+        _u4_metrics(st, i_min, "oracle_")["energy_distance"]
+        - _u4_metrics(st, i_max, "oracle_")["energy_distance"]
+    )
+    off = abs((1 - rate / Tv[i_min]) - math.exp(-rate / Tv[i_min]))
+    if ed_o > _spread(fl) and off > 0.1:
+        return "sampler"
+    if ed_o <= _spread(fl):
+        return "none"
+    return "exceeds"
+
+
+def _u4_flat(st: dict, fl: dict) -> tuple[bool, bool]:
+    """Whether the edge band and the energy distance change within the noise between the two
+    largest T (at least two T values)."""
+    order = _u4_order(st)
+    n = _u4_n(st)
+    a2, L_max = _u4_metrics(st, order[-2]), _u4_metrics(st, order[-1])
+    flat_ed = abs(a2["energy_distance"] - L_max["energy_distance"]) <= _spread(fl)
+    flat_eb = abs(a2["edge_band"] - L_max["edge_band"]) <= 2 * pooled_se(
+        a2["edge_band"], L_max["edge_band"], n
+    )
+    return flat_eb, flat_ed
+
+
 def u4(rec: dict) -> str:
     st = rec["steps"]
     fl = rec["noise_floor"]
-    n = st.get("n_points", len(st["points"][0]) if st["points"] else 1)
+    n = _u4_n(st)
     rate = st.get("schedule_rate", 5.0)
     Tv = list(st["T_values"])
-    order = sorted(range(len(Tv)), key=lambda i: Tv[i])
+    order = _u4_order(st)
     i_min, i_max = order[0], order[-1]
 
     def m(i, who=""):
-        return {k: st[who + k][i] for k in ("inside_fraction", "edge_band", "energy_distance")}
+        return _u4_metrics(st, i, who)
 
     def desc(i):
         a, b = m(i), m(i, "oracle_")
@@ -457,17 +565,16 @@ def u4(rec: dict) -> str:
         )
     text = f"With T = {Tv[i_min]}: {desc(i_min)}; with T = {Tv[i_max]}: {desc(i_max)}. "
     smallest = sorted(set(Tv))[:2]
-    ed_o = m(i_min, "oracle_")["energy_distance"] - m(i_max, "oracle_")["energy_distance"]
-    off = abs((1 - rate / Tv[i_min]) - math.exp(-rate / Tv[i_min]))
+    few = _u4_few_steps(st, fl)
     text += euler + ", and ".join(factor(T) for T in smallest) + ". "
-    if ed_o > spread and off > 0.1:
+    if few == "sampler":
         text += (
             f"With the oracle, too, the sample at T = {Tv[i_min]} is further from the truth than "
             f"at "
             f"T = {Tv[i_max]} (energy distance beyond the noise floor's spread, {spread:.5f}): the "
             f"error at few steps is the sampler's, this Euler step's. "
         )
-    elif ed_o <= spread:
+    elif few == "none":
         text += (
             f"With the oracle the energy distance at T = {Tv[i_min]} is within the noise floor's "
             f"spread ({spread:.5f}) of T = {Tv[i_max]}'s: the sweep does not show an error of "
@@ -514,10 +621,7 @@ def u4(rec: dict) -> str:
     # does the error still change between the two largest T?
     i2 = order[-2]
     a2 = m(i2)
-    flat_ed = abs(a2["energy_distance"] - L_max["energy_distance"]) <= spread
-    flat_eb = abs(a2["edge_band"] - L_max["edge_band"]) <= 2 * pooled_se(
-        a2["edge_band"], L_max["edge_band"], n
-    )
+    flat_eb, flat_ed = _u4_flat(st, fl)
     flat = flat_ed and flat_eb
     if flat:
         text += (
@@ -648,6 +752,50 @@ def _study_compare(study: dict | None, target: int = 9) -> tuple[str, dict]:
     return f"Energy distance at about {target} evaluations — " + "; ".join(parts) + ".", at
 
 
+def _u5_targets(rec: dict) -> list[tuple[str, str, bool]]:
+    """The improved sampler's targets, each as (the full answer's words, a short name with the
+    measured value, met)."""
+    L = rec["ablation"]["improved"]["learned"]
+    fl = rec["noise_floor"]
+    impr = rec["improved"]
+    n = impr.get("n_points", len(impr["points"]))
+    tb = rec.get("samples", {}).get("truth_edge_band", 0.19)
+    tc = rec.get("samples", {}).get("truth_corner_share", 0.04)
+    se_tb, se_tc = _share_se(tb, n), _share_se(tc, n)
+    ks = L["ks"]
+    targets = [
+        (
+            f"at least {pct(TARGET_INSIDE, 0)} inside",
+            f"≥ {pct(TARGET_INSIDE, 0)} inside: {pct(L['inside_fraction'])}",
+            L["inside_fraction"] >= TARGET_INSIDE,
+        ),
+        (
+            "energy distance below the noise floor's 95th percentile",
+            f"energy distance {L['energy_distance']:.5f} > floor's p95 {fl['p95']:.5f}",
+            L["energy_distance"] <= fl["p95"],
+        ),
+        (
+            "edge band within the noise of the truth's",
+            f"edge band {L['edge_band']:.3f} vs {tb:.2f}",
+            abs(L["edge_band"] - tb) <= 2 * se_tb,
+        ),
+        (
+            "both marginals passing the KS test at 5 %",
+            f"KS p {ks['x']['pvalue']:.2f}, {ks['y']['pvalue']:.2f}",
+            _ks_pass(L),
+        ),
+    ]
+    if "corner_share" in L:
+        targets.append(
+            (
+                "corner share within the noise of the truth's",
+                f"corner share {L['corner_share']:.3f} vs {tc:.2f}",
+                abs(L["corner_share"] - tc) <= 2 * se_tc,
+            )
+        )
+    return targets
+
+
 def u5(rec: dict) -> str:
     abl = rec["ablation"]
     fl = rec["noise_floor"]
@@ -669,18 +817,7 @@ def u5(rec: dict) -> str:
     tc = rec.get("samples", {}).get("truth_corner_share", 0.04)
     se_tb, se_tc = _share_se(tb, n), _share_se(tc, n)
     # the targets
-    targets = {
-        f"at least {pct(TARGET_INSIDE, 0)} inside": L["inside_fraction"] >= TARGET_INSIDE,
-        "energy distance below the noise floor's 95th percentile": L["energy_distance"]
-        <= fl["p95"],
-        "edge band within the noise of the truth's": abs(L["edge_band"] - tb) <= 2 * se_tb,
-        "both marginals passing the KS test at 5 %": _ks_pass(L),
-    }
-    if "corner_share" in L:
-        targets["corner share within the noise of the truth's"] = (
-            abs(L["corner_share"] - tc) <= 2 * se_tc
-        )
-    missed = [k for k, ok in targets.items() if not ok]
+    missed = [k for k, _, ok in _u5_targets(rec) if not ok]
     verdict = (
         "It meets every target and fills the square to its edges and corners"
         if not missed
@@ -1057,3 +1194,297 @@ ANSWERS = {
     "likelihood": likelihood,
     "U6": u6,
 }
+
+
+# ---------------------------------------------------------------- short answers
+QUESTIONS = {
+    "U1": Question(
+        "Forward process of one point",
+        "Show the forward process of one point that starts outside the square, as a 2D path "
+        "coloured by t. The path must be the discretised forward SDE, whose marginal at every t "
+        "is x_0 + σ(t)ε (increments of variance σ²(t + dt) − σ²(t)).",
+    ),
+    "U2": Question("Denoiser training loss", "Plot the denoiser's training loss over training."),
+    "U3": Question(
+        "Nine samplings with nine seeds",
+        "Show nine samplings of 1000 points with nine seeds on a 3×3 grid, the true square on "
+        "each panel, and the initial noise beside a result.",
+    ),
+    "U4": Question(
+        "Number of sampling steps",
+        "Sample with several numbers of steps T; how does T change the result? Answer with a "
+        "measured quality per T.",
+    ),
+    "U5": Question(
+        "An improved sampler",
+        "Modify the sampler or its schedule; plot the original and the modified σ(t) as sampled "
+        "by their time grids; describe the choice and give rules of thumb for an effective "
+        "sampler, each backed by a measurement.",
+    ),
+    "U6": Question(
+        "The same noise, ten times",
+        "Feed the same noise ten times to the reverse process: are the outputs the same? If so, "
+        "use the stochastic sampler (λ > 0) and show that they now differ; plot the denoising "
+        "paths of four points.",
+    ),
+}
+
+
+def _untestable(w: str) -> bool:
+    return w.startswith("not testable")
+
+
+def h_u1(rec: dict) -> Headline:
+    """U1 in one line. Verdicts: "matches" (the variance per coordinate at t_half and at t = 1
+    and the mean at t = 1 all within the noise of the exact marginal) | "off" (one of them
+    beyond two standard errors) | "untested" (too few paths for a standard error)."""
+    c = rec["forward"]["check"]
+    chk = _u1_checks(c)
+    words = (chk["w_half"], chk["w_end"], chk["w_mean"])
+    if any(_untestable(w) for w in words):
+        verdict = "untested"
+    elif all(w == "within the noise" for w in words):
+        verdict = "matches"
+    else:
+        verdict = "off"
+    n, th = c["n_paths"], c["t_half"]
+    if verdict == "matches":
+        answer = (
+            f"The discretised SDE has the exact marginal x₀ + σ(t)ε: over {n} paths the variance "
+            f"per coordinate is {c['var_half']:.4f} at t = {th:g} (σ² {c['sigma2_half']:.4f}) and "
+            f"{c['var_end']:.3f} at t = 1 (σ² {c['sigma2_end']:.3f}) and the mean stays at x₀, "
+            f"all within the noise."
+        )
+    else:
+
+        def var_word(w: str) -> str:
+            if _untestable(w):
+                return "not testable"
+            return w if w == "within the noise" else f"{w} σ² by > 2 SE"
+
+        if chk["w_mean"] == "within the noise":
+            mean = f"the mean at t = 1 stays at x₀ within the noise (up to {c['mean_err']:.3f})"
+        else:
+            mean = (
+                f"the mean at t = 1 is off x₀ by up to {c['mean_err']:.3f} (> 2 SE = "
+                f"{2 * chk['se_mean']:.3f})"
+            )
+        half = f"{c['var_half']:.4f} at t = {th:g} (σ² {c['sigma2_half']:.4f}"
+        end = f"{c['var_end']:.3f} at t = 1 (σ² {c['sigma2_end']:.3f}"
+        if var_word(chk["w_half"]) == var_word(chk["w_end"]):
+            var = f"{half}) and {end}), both {var_word(chk['w_end'])}"
+        else:
+            var = f"{half}, {var_word(chk['w_half'])}) and {end}, {var_word(chk['w_end'])})"
+        answer = f"Over {n} paths the variance per coordinate is {var}; {mean}."
+    return headline(
+        rec,
+        "forward.check.var_end",
+        "variance per coordinate at t = 1 over the forward paths (exact: σ(1)²)",
+        answer,
+        verdict,
+        fmt=".3f",
+    )
+
+
+def h_u2(rec: dict) -> Headline:
+    """U2 in one line. Verdicts (the final loss against the oracle's optimum): "at the
+    optimum" (within two standard errors) | "above the optimum" | "below the optimum" (the
+    network fits its training points themselves)."""
+    tr = rec["train"]
+    best = tr["oracle_loss"]
+    trend, first, final, _, _ = _u2_trend(tr)
+    w, diff, se = _loss_vs_oracle_word(list(tr["loss_history"]), best)
+    if trend in ("falls", "rises"):
+        course = f"{trend} from {first:.3f} to {final:.3f}"
+    elif trend == "stays within the noise":
+        course = f"stays within the noise ({first:.3f} → {final:.3f})"
+    else:
+        course = f"goes from {first:.3f} to {final:.3f} (too few epochs to call a trend)"
+    opt = f"the oracle's optimum {best['mean']:.3f}"
+    if w == "within the noise":
+        verdict = "at the optimum"
+        end = f"ends within the noise of {opt} (difference {diff:+.3f} ± {2 * se:.3f})"
+    elif w == "below":
+        verdict = "below the optimum"
+        end = (
+            f"ends {-diff:.3f} below {opt} (± {2 * se:.3f}): the network fits its "
+            f"{rec['params']['n_points']} training points themselves"
+        )
+    else:
+        verdict = "above the optimum"
+        end = f"ends {diff:.3f} above {opt} (± {2 * se:.3f})"
+    return headline(
+        rec,
+        "train.final_loss",
+        "final training loss (mean of the last epochs)",
+        f"The loss {course} and {end}.",
+        verdict,
+        fmt=".3f",
+    )
+
+
+def h_u3(rec: dict) -> Headline:
+    """U3 in one line. Verdicts (the spread of the nine seeds' samples against the truth's):
+    "narrower" | "as wide" (within two standard errors) | "wider" | "untested" (no standard
+    error)."""
+    sm = rec["samples"]
+    n = sm.get("n_points", len(sm["points"]))
+    ins = np.array(sm["seeds_inside_fraction"])
+    sd = sm["std_per_coordinate"]
+    w_sd, _ = _u3_spread(sd)
+    vo = _u3_vs_oracle(sm, n)
+    std = f"SD per coordinate {sd['learned']:.3f}"
+    se2 = 2 * sd.get("learned_stderr", math.nan)
+    if _untestable(w_sd):
+        verdict = "untested"
+        spread = f"with {std} vs the truth's {sd['truth']:.3f} (no standard error)"
+    elif w_sd == "within the noise":
+        verdict = "as wide"
+        spread = f"as wide as the square ({std} ± {se2:.3f} vs the truth's {sd['truth']:.3f})"
+    else:
+        verdict = w_sd.split()[0]
+        spread = f"{w_sd} the square ({std} ± {se2:.3f} vs the truth's {sd['truth']:.3f})"
+    vs = {
+        "as good": "as good as",
+        "worse": "measurably worse than",
+        "differs": "measurably different from",
+    }[vo["class"]]
+    answer = (
+        f"The {len(ins)} samplings put {pct(ins.min())}–{pct(ins.max())} inside and come out "
+        f"{spread}; seed {sm['seed']} is {vs} the oracle from the same noise."
+    )
+    return headline(
+        rec,
+        "samples.std_per_coordinate.learned",
+        "standard deviation per coordinate of the nine seeds' samples (truth 1/√3 ≈ 0.577)",
+        answer,
+        verdict,
+        fmt=".3f",
+    )
+
+
+def h_u4(rec: dict) -> Headline:
+    """U4 in one line. Verdicts: "converged" (edge band and energy distance within the noise
+    between the two largest T) | "still changing" | "single T" (one T only: no dependence
+    measured)."""
+    st = rec["steps"]
+    fl = rec["noise_floor"]
+    Tv = list(st["T_values"])
+    order = _u4_order(st)
+    i_min, i_max = order[0], order[-1]
+    path = f"steps.energy_distance.{i_max}"
+    ed_max = st["energy_distance"][i_max]
+    figure = "energy distance to the truth at the largest T"
+    if Tv[i_min] == Tv[i_max]:
+        answer = (
+            f"Only T = {Tv[i_max]} was run (energy distance {ed_max:.5f}): no dependence on T "
+            f"is measured."
+        )
+        return headline(rec, path, figure, answer, "single T", fmt=".5f")
+    ed_min = st["energy_distance"][i_min]
+    few = _u4_few_steps(st, fl)
+    if few == "sampler":
+        head = (
+            f"Few steps fail: at T = {Tv[i_min]} the energy distance is {ed_min:.4f}, with the "
+            f"oracle too (the Euler step's error)"
+        )
+    elif few == "none":
+        head = (
+            f"At T = {Tv[i_min]} the energy distance is {ed_min:.4f}, but the oracle's is within "
+            f"the floor's spread of T = {Tv[i_max]}'s: no error of few steps shows"
+        )
+    else:
+        head = (
+            f"At T = {Tv[i_min]} the energy distance is {ed_min:.4f}, the oracle's too beyond the "
+            f"floor's spread of T = {Tv[i_max]}'s"
+        )
+    flat_eb, flat_ed = _u4_flat(st, fl)
+    T2 = Tv[order[-2]]
+    if flat_eb and flat_ed:
+        verdict = "converged"
+        tail = (
+            f"from T = {T2} to {Tv[i_max]} more steps no longer reduce the error (energy "
+            f"distance {ed_max:.5f})"
+        )
+    else:
+        verdict = "still changing"
+        moved = [
+            w for w, flat in (("edge band", flat_eb), ("energy distance", flat_ed)) if not flat
+        ]
+        tail = (
+            f"between T = {T2} and {Tv[i_max]} the {' and the '.join(moved)} still "
+            f"{'changes' if len(moved) == 1 else 'change'} beyond the noise ({ed_max:.5f} at "
+            f"T = {Tv[i_max]})"
+        )
+    return headline(rec, path, figure, f"{head}; {tail}.", verdict, fmt=".5f")
+
+
+def h_u5(rec: dict) -> Headline:
+    """U5 in one line. Verdicts: "met" (the improved sampler meets every target) | "missed"
+    (it misses at least one)."""
+    imp = rec["ablation"]["improved"]
+    ex = rec["ablation"]["exercise"]
+    targets = _u5_targets(rec)
+    missed = [short for _, short, ok in targets if not ok]
+    if missed:
+        verdict = "missed"
+        res = f"misses {len(missed)} of {len(targets)} targets ({'; '.join(missed)})"
+    else:
+        verdict, res = "met", f"meets all {len(targets)} targets"
+    answer = (
+        f"{imp['label']} with {imp['nfe']} NFE (exercise: {ex['nfe']}) {res}; energy distance "
+        f"{imp['learned']['energy_distance']:.5f} vs the exercise's "
+        f"{ex['learned']['energy_distance']:.5f}."
+    )
+    return headline(
+        rec,
+        "ablation.improved.learned.energy_distance",
+        "energy distance of the improved sampler's samples to the truth",
+        answer,
+        verdict,
+        fmt=".5f",
+    )
+
+
+def h_u6(rec: dict) -> Headline:
+    """U6 in one line. Verdicts: "identical" (the DDIM outputs are bit-for-bit identical, the
+    stochastic sampler's differ) | "all identical" (the stochastic sampler's too: λ = 0, or no
+    difference) | "differ" (the DDIM outputs are not bit-for-bit identical)."""
+    det, sto = rec["determinism"], rec["stochastic"]
+    lam, d_sto = sto["lam"], sto["max_abs_diff"]
+    same = det["max_abs_diff"] == 0.0
+    if same:
+        text = (
+            f"Yes: the {det['runs']} DDIM outputs from the same noise are bit-for-bit identical "
+            f"(max |Δ| 0)"
+        )
+    else:
+        text = (
+            f"No: the {det['runs']} DDIM outputs from the same noise are not bit-for-bit "
+            f"identical (max |Δ| {det['max_abs_diff']:.3g})"
+        )
+    if d_sto == 0.0:
+        text += (
+            "; with λ = 0 the stochastic sampler is DDIM and its runs are identical too."
+            if lam == 0.0
+            else f"; with λ = {lam:g} the stochastic runs are bit-for-bit identical too."
+        )
+    elif lam == 0.0:
+        text += f"; with λ = 0 the stochastic sampler's runs differ by up to {d_sto:.3g}."
+    else:
+        text += (
+            f"; with λ = {lam:g} they differ (max |Δ| {d_sto:.3f}, mean spread of a point "
+            f"{sto['mean_spread']:.3f})."
+        )
+    verdict = ("identical" if d_sto != 0.0 else "all identical") if same else "differ"
+    return headline(
+        rec,
+        "determinism.max_abs_diff",
+        "largest |difference| between the DDIM runs from the same noise",
+        text,
+        verdict,
+        fmt=".3g",
+    )
+
+
+HEADLINES = {"U1": h_u1, "U2": h_u2, "U3": h_u3, "U4": h_u4, "U5": h_u5, "U6": h_u6}

@@ -1,0 +1,320 @@
+"""Section 01's short answers (headlines): every verdict on a hand-made record that chooses it,
+the answer's key words, and the headline figure read from the record at its path."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+from genmod.sections.diffusion_unconditional import answers as A
+from genmod.sections.summary import Headline, value_at
+from test_answers_diffusion_unconditional import record, with_
+
+ROOT = Path(__file__).resolve().parents[1]
+IDS = ["U1", "U2", "U3", "U4", "U5", "U6"]
+VERDICTS = {
+    "U1": {"matches", "off", "untested"},
+    "U2": {"at the optimum", "above the optimum", "below the optimum"},
+    "U3": {"narrower", "as wide", "wider", "untested"},
+    "U4": {"converged", "still changing", "single T"},
+    "U5": {"met", "missed"},
+    "U6": {"identical", "all identical", "differ"},
+}
+
+
+def check(qid: str, rec: dict, verdict: str) -> Headline:
+    """The headline of ``qid`` for ``rec``: its verdict, its figure as found in the record, one
+    line of answer; the full answer still renders for the same record."""
+    h = A.HEADLINES[qid](rec)
+    assert isinstance(h, Headline)
+    assert h.verdict == verdict and verdict in VERDICTS[qid]
+    assert h.value == value_at(rec, h.path, h.reduce)
+    assert "\n" not in h.answer and 0 < len(h.answer) <= 240, h.answer
+    assert h.figure and json.dumps(h.to_json())
+    assert A.ANSWERS[qid](rec)
+    return h
+
+
+@pytest.fixture
+def rec():
+    return record()
+
+
+# ---------------------------------------------------------------- registry
+def test_headline_registry_ids():
+    assert set(A.QUESTIONS) == set(A.HEADLINES) == set(IDS)
+    assert set(A.HEADLINES) == set(A.ANSWERS) - {"floor", "likelihood"}
+    r = record()
+    for qid in IDS:
+        assert A.HEADLINES[qid](r).verdict in VERDICTS[qid]
+
+
+def test_headline_registry_question_texts_are_the_exercise_rows():
+    rows = {}
+    for line in (ROOT / "docs" / "exercise.md").read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^\| (U\d) \| (.*) \|$", line)
+        if m:
+            rows[m.group(1)] = m.group(2)
+    assert set(rows) == set(IDS)
+    for qid in IDS:
+        assert A.QUESTIONS[qid].text == rows[qid], qid
+
+
+def test_headline_registry_titles_are_the_notebook_headings():
+    nb = json.loads((ROOT / "notebooks" / "01_diffusion_unconditional.ipynb").read_text("utf-8"))
+    titles = {}
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        for line in "".join(cell["source"]).splitlines():
+            m = re.match(r"^## (U\d) — (.*)$", line)
+            if m:
+                titles[m.group(1)] = m.group(2).strip()
+    assert titles == {qid: A.QUESTIONS[qid].title for qid in IDS}
+
+
+# ---------------------------------------------------------------- U1
+def test_headline_U1_matches(rec):
+    h = check("U1", rec, "matches")
+    assert h.path == "forward.check.var_end" and h.value == 1.011
+    assert "exact marginal" in h.answer and "over 4000 paths" in h.answer
+    assert "1.011 at t = 1" in h.answer and "all within the noise" in h.answer
+
+
+def test_headline_U1_off_mean(rec):
+    h = check("U1", with_(rec, **{"forward.check.mean_err": 0.05}), "off")
+    assert "both within the noise" in h.answer
+    assert "off x₀ by up to 0.050 (> 2 SE = 0.032)" in h.answer and "exact marginal" not in h.answer
+    assert "deviates from x₀" in A.u1(with_(rec, **{"forward.check.mean_err": 0.05}))
+
+
+def test_headline_U1_off_variance(rec):
+    r = with_(rec, **{"forward.check.var_end": 1.2})
+    h = check("U1", r, "off")
+    assert h.value == 1.2 and "1.200 at t = 1 (σ² 1.000, above σ² by > 2 SE)" in h.answer
+    assert "(σ² 0.0067, within the noise)" in h.answer
+    assert "stays at x₀ within the noise" in h.answer
+    assert "above it by more than two standard errors" in A.u1(r)
+
+
+def test_headline_U1_untested(rec):
+    h = check("U1", with_(rec, **{"forward.check.n_paths": 1}), "untested")
+    assert "both not testable" in h.answer
+
+
+# ---------------------------------------------------------------- U2
+def test_headline_U2_at_the_optimum(rec):
+    h = check("U2", rec, "at the optimum")
+    assert h.path == "train.final_loss" and h.value == rec["train"]["final_loss"]
+    assert "The loss falls from" in h.answer
+    assert "within the noise of the oracle's optimum 1.700 (difference" in h.answer
+    assert "within the noise of this optimum" in A.u2(rec)
+
+
+def test_headline_U2_above_the_optimum(rec):
+    r = with_(rec, **{"train.oracle_loss": {"mean": 0.5, "stderr": 0.01, "draws": 20}})
+    h = check("U2", r, "above the optimum")
+    assert "ends 1.200 above the oracle's optimum 0.500" in h.answer
+    assert "above this optimum" in A.u2(r)
+
+
+def test_headline_U2_below_the_optimum(rec):
+    final = rec["train"]["final_loss"]
+    r = with_(rec, **{"train.oracle_loss": {"mean": final + 0.2, "stderr": 0.01, "draws": 20}})
+    h = check("U2", r, "below the optimum")
+    assert "ends 0.200 below" in h.answer and "500 training points themselves" in h.answer
+    assert "fits those points themselves" in A.u2(r)
+
+
+def test_headline_U2_trend_words(rec):
+    up = [1.0 + 0.001 * e for e in range(200)]
+    h = check("U2", with_(rec, **{"train.loss_history": up}), "below the optimum")
+    assert h.answer.startswith("The loss rises from")
+    r = with_(rec, **{"train.oracle_loss": {"mean": 1.72, "stderr": 0.02, "draws": 20}})
+    flat = [1.7 + 0.05 * ((-1) ** e) for e in range(200)]
+    h = check("U2", with_(r, **{"train.loss_history": flat}), "at the optimum")
+    assert "stays within the noise" in h.answer and "falls" not in h.answer
+
+
+def test_headline_U2_one_epoch(rec):
+    r = with_(rec, **{"train.loss_history": [1.9], "train.initial_loss_window": 1,
+                      "train.final_loss_window": 1, "train.from_cache": True})  # fmt: skip
+    h = check("U2", r, "above the optimum")
+    assert "too few epochs to call a trend" in h.answer
+    assert "falls" not in h.answer and "rises" not in h.answer
+
+
+# ---------------------------------------------------------------- U3
+def test_headline_U3_narrower_and_as_good(rec):
+    h = check("U3", rec, "narrower")
+    assert h.path == "samples.std_per_coordinate.learned" and h.value == 0.523
+    assert "95.8 %–98.0 % inside" in h.answer
+    assert "narrower than the square (SD per coordinate 0.523 ± 0.006 vs the truth's 0.577)" in (
+        h.answer
+    )
+    assert "seed 0 is as good as the oracle" in h.answer
+    assert "as good as the perfect denoiser" in A.u3(rec)
+
+
+def test_headline_U3_as_wide(rec):
+    h = check("U3", with_(rec, **{"samples.std_per_coordinate.learned": 0.576}), "as wide")
+    assert "as wide as the square" in h.answer and "narrower" not in h.answer
+
+
+def test_headline_U3_wider(rec):
+    h = check("U3", with_(rec, **{"samples.std_per_coordinate.learned": 0.65}), "wider")
+    assert "wider than the square (SD per coordinate 0.650" in h.answer
+
+
+def test_headline_U3_untested(rec):
+    r = copy.deepcopy(rec)
+    del r["samples"]["std_per_coordinate"]["learned_stderr"]
+    h = check("U3", r, "untested")
+    assert "no standard error" in h.answer and "narrower" not in h.answer
+
+
+def test_headline_U3_worse_and_different_from_oracle(rec):
+    r = with_(rec, **{"samples.inside_fraction": 0.958})
+    h = check("U3", r, "narrower")
+    assert "seed 0 is measurably worse than the oracle" in h.answer
+    assert "measurably worse than the perfect denoiser" in A.u3(r)
+    r = with_(rec, **{"samples.edge_band": 0.19})
+    h = check("U3", r, "narrower")
+    assert "seed 0 is measurably different from the oracle" in h.answer
+    assert "differs measurably" in A.u3(r)
+
+
+# ---------------------------------------------------------------- U4
+def test_headline_U4_converged_and_few_steps_fail(rec):
+    h = check("U4", rec, "converged")
+    assert h.path == "steps.energy_distance.3" and h.value == 0.0052
+    assert h.answer.startswith("Few steps fail: at T = 1 the energy distance is 0.7177")
+    assert "with the oracle too" in h.answer
+    assert "from T = 20 to 100 more steps no longer reduce the error" in h.answer
+    assert "no longer reduce the error" in A.u4(rec)
+
+
+def test_headline_U4_still_changing(rec):
+    r = with_(rec, **{"steps.energy_distance": [0.7177, 0.1095, 0.03, 0.0052]})
+    h = check("U4", r, "still changing")
+    assert "between T = 20 and 100 the energy distance still changes beyond the noise" in h.answer
+    assert "still changes beyond the noise" in A.u4(r)
+    r = with_(r, **{"steps.edge_band": [0.722, 0.004, 0.2, 0.088]})
+    h = check("U4", r, "still changing")
+    assert "the edge band and the energy distance still change beyond the noise" in h.answer
+
+
+def test_headline_U4_no_error_of_few_steps(rec):
+    r = with_(
+        rec,
+        **{
+            "steps.T_values": [50, 100],
+            "steps.inside_fraction": [0.96, 0.958],
+            "steps.edge_band": [0.09, 0.088],
+            "steps.energy_distance": [0.0055, 0.0052],
+            "steps.oracle_inside_fraction": [0.996, 0.996],
+            "steps.oracle_edge_band": [0.113, 0.114],
+            "steps.oracle_energy_distance": [0.006, 0.0058],
+        },
+    )
+    h = check("U4", r, "converged")
+    assert h.path == "steps.energy_distance.1" and "no error of few steps shows" in h.answer
+    assert "Few steps fail" not in h.answer
+    assert "does not show an error of few steps" in A.u4(r)
+    # the oracle beyond the floor's spread, with an Euler factor close to the exact one
+    r = with_(r, **{"steps.oracle_energy_distance": [0.03, 0.0058]})
+    h = check("U4", r, "converged")
+    assert "the oracle's too beyond the floor's spread of T = 100's" in h.answer
+    assert "exceeds T = 100's by more than the noise floor's spread" in A.u4(r)
+
+
+def test_headline_U4_single_T(rec):
+    r = with_(rec, **{"steps.T_values": [100]})
+    for k in ("inside_fraction", "edge_band", "energy_distance"):
+        r["steps"][k] = r["steps"][k][-1:]
+        r["steps"]["oracle_" + k] = r["steps"]["oracle_" + k][-1:]
+    h = check("U4", r, "single T")
+    assert h.path == "steps.energy_distance.0" and "Only T = 100 was run" in h.answer
+    assert "no dependence on T" in h.answer
+
+
+def test_headline_U4_unsorted_T_values(rec):
+    r = copy.deepcopy(rec)
+    for k in list(r["steps"]):
+        if isinstance(r["steps"][k], list):
+            r["steps"][k] = r["steps"][k][::-1]
+    h = check("U4", r, "converged")
+    assert h.path == "steps.energy_distance.0" and h.value == 0.0052
+    assert "at T = 1 the energy distance is 0.7177" in h.answer
+
+
+# ---------------------------------------------------------------- U5
+def test_headline_U5_met(rec):
+    h = check("U5", rec, "met")
+    assert h.path == "ablation.improved.learned.energy_distance" and h.value == 0.0024
+    assert h.answer.startswith("Heun in σ, ρ-spaced σ, matched prior, final x̂₀ with 21 NFE")
+    assert "(exercise: 100) meets all 5 targets" in h.answer
+    assert "energy distance 0.00240 vs the exercise's 0.00996" in h.answer
+    assert "meets every target" in A.u5(rec)
+
+
+def test_headline_U5_missed(rec):
+    r = with_(rec, **{"ablation.improved.learned.corner_share": 0.01})
+    h = check("U5", r, "missed")
+    assert "misses 1 of 5 targets (corner share 0.010 vs 0.04)" in h.answer
+    assert "misses 1 target (corner share" in A.u5(r)
+    r = with_(rec, **{"ablation.improved.learned.inside_fraction": 0.906,
+                      "ablation.improved.learned.ks.x.pvalue": 0.01})  # fmt: skip
+    h = check("U5", r, "missed")
+    assert "misses 2 of 5 targets (≥ 98 % inside: 90.6 %; KS p 0.01, 0.50)" in h.answer
+    assert "misses 2 targets" in A.u5(r)
+    r = with_(rec, **{"ablation.improved.learned.energy_distance": 0.02})
+    h = check("U5", r, "missed")
+    assert h.value == 0.02 and "energy distance 0.02000 > floor's p95 0.01191" in h.answer
+
+
+def test_headline_U5_without_corner_share(rec):
+    r = copy.deepcopy(rec)
+    del r["ablation"]["improved"]["learned"]["corner_share"]
+    h = check("U5", r, "met")
+    assert "meets all 4 targets" in h.answer
+
+
+# ---------------------------------------------------------------- U6
+def test_headline_U6_identical(rec):
+    h = check("U6", rec, "identical")
+    assert h.path == "determinism.max_abs_diff" and h.value == 0.0
+    assert h.answer.startswith("Yes: the 10 DDIM outputs from the same noise are bit-for-bit")
+    assert "with λ = 1 they differ (max |Δ| 1.913, mean spread of a point 0.700)" in h.answer
+
+
+def test_headline_U6_all_identical_lam0(rec):
+    r = with_(rec, **{"stochastic.lam": 0.0, "stochastic.max_abs_diff": 0.0})
+    h = check("U6", r, "all identical")
+    assert "with λ = 0 the stochastic sampler is DDIM and its runs are identical too" in h.answer
+    assert "bit-for-bit identical too" in A.u6(r)
+
+
+def test_headline_U6_all_identical_lam_positive(rec):
+    r = with_(rec, **{"stochastic.max_abs_diff": 0.0})
+    h = check("U6", r, "all identical")
+    assert "with λ = 1 the stochastic runs are bit-for-bit identical too" in h.answer
+    assert "the runs are bit-for-bit identical (largest difference 0)" in A.u6(r)
+
+
+def test_headline_U6_identical_lam0_stochastic_differs(rec):
+    r = with_(rec, **{"stochastic.lam": 0.0, "stochastic.max_abs_diff": 0.001})
+    h = check("U6", r, "identical")
+    assert "with λ = 0 the stochastic sampler's runs differ by up to 0.001" in h.answer
+    assert "differ by up to 0.001" in A.u6(r)
+
+
+def test_headline_U6_differ(rec):
+    r = with_(rec, **{"determinism.max_abs_diff": 1e-7})
+    h = check("U6", r, "differ")
+    assert h.value == 1e-7 and h.answer.startswith("No: the 10 DDIM outputs")
+    assert "not bit-for-bit identical (max |Δ| 1e-07)" in h.answer
+    assert "not bit-for-bit identical" in A.u6(r)
