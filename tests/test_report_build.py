@@ -1124,3 +1124,15 @@ def test_question_mentions_become_links_outside_code_maths_and_headings():
         assert kept in out
     assert '<a href="#x">U5</a> XU5 U55 U9</p>' in out
     assert link_questions(body, {}) == body
+
+
+def test_stranded_heading_is_found_at_the_foot_of_a_page_only():
+    from genmod.report.pdf import stranded_headings
+
+    pages = [
+        "Intro text\nU4 — Number of sampling steps\n\n  12\n",  # heading, then the page number
+        "U5 — An improved sampler\nIts text, long enough.\nMore text.\n",
+    ]
+    heads = ["U4 — Number of sampling steps", "U5 — An improved sampler"]
+    assert stranded_headings(pages, heads) == [(1, "U4 — Number of sampling steps")]
+    assert stranded_headings(pages[1:], heads) == []

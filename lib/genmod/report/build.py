@@ -359,6 +359,23 @@ def validate(opts: BuildOptions) -> None:
         raise ValueError(f"jobs={jobs!r}: accepted: auto or an integer >= 1")
 
 
+def _check_layout(pdf_path: Path, html_text: str) -> None:
+    """Warn (one line) about headings printed at the foot of a PDF page."""
+    pages = pdf.page_texts(pdf_path)
+    if pages is None:
+        return
+    headings = [page.heading_text(h) for h in page.heading_html(html_text)]
+    stranded = pdf.stranded_headings(pages, headings)
+    log(
+        f"report: PDF {len(pages)} pages"
+        + (
+            "; headings at the foot of a page: " + "; ".join(f"p. {n} {h!r}" for n, h in stranded)
+            if stranded
+            else ", no heading stranded at the foot of a page"
+        )
+    )
+
+
 def build_report(opts: BuildOptions) -> BuildResult:
     """Execute (unless ``opts.execute`` is False) and build report.html and report.pdf."""
     validate(opts)
@@ -416,6 +433,7 @@ def build_report(opts: BuildOptions) -> BuildResult:
             t1 = time.perf_counter()
             pdf_done = pdf.print_pdf(pending, pdf_path, chromium, opts.virtual_time_budget_ms)
             pdf_seconds = time.perf_counter() - t1
+            _check_layout(pdf_path, html_text)
     finally:
         # The HTML is complete either way; it appears under its name only now.
         os.replace(pending, html_path)

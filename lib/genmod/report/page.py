@@ -126,6 +126,17 @@ class Part:
         )
 
 
+def heading_html(page_html: str, levels: str = "123") -> list[str]:
+    """The inner HTML of every heading of the given levels in a page."""
+    return [m.group(3) for m in _HEADING_RE.finditer(page_html) if m.group(1) in levels]
+
+
+def heading_text(inner: str) -> str:
+    """A heading's text as printed (tags and the "↑ contents" link removed)."""
+    inner = re.sub(r'<a class="gm-up".*?</a>', "", inner, flags=re.S)
+    return " ".join(html.unescape(_TAG_RE.sub("", inner)).split())
+
+
 def _slug(text: str) -> str:
     slug = re.sub(r"[^\w]+", "-", text.lower(), flags=re.U).strip("-")
     return slug[:60] or "section"

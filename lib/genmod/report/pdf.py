@@ -115,3 +115,33 @@ def print_pdf(
     finally:
         tmp.unlink(missing_ok=True)
     return pdf_path
+
+
+def page_texts(pdf_path: str | os.PathLike) -> list[str] | None:
+    """The text of every page (``pdftotext -layout``), or None without poppler-utils."""
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        return None
+    proc = subprocess.run(
+        [exe, "-layout", str(pdf_path), "-"], capture_output=True, text=True, timeout=120
+    )
+    if proc.returncode != 0:
+        raise ReportError(f"pdftotext {pdf_path}: {proc.stderr.strip()[:200]}")
+    pages = proc.stdout.split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+def stranded_headings(pages: list[str], headings: list[str], tail: int = 2) -> list[tuple]:
+    """(page number, heading) for every heading that is among the last ``tail`` text lines of
+    a page: a heading printed at the foot of a page, its content on the next one. A page
+    number (a line of digits only) does not count as text."""
+    found = []
+    wanted = [" ".join(h.split()) for h in headings if h.strip()]
+    for number, page in enumerate(pages, start=1):
+        lines = [" ".join(line.split()) for line in page.splitlines()]
+        lines = [line for line in lines if line and not line.isdigit()]
+        for line in lines[-tail:]:
+            for h in wanted:
+                if line.startswith(h[:60]) and len(line) <= len(h) + 30:
+                    found.append((number, h))
+    return found

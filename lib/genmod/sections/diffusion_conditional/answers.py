@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from genmod.sections.markdown import compare, pct, plural, pooled_se, table
+from genmod.sections.summary import Headline, Question, headline
 
 RHO_STRONG = 0.9  # |Spearman ρ| over the classes that counts as "orders them the same way"
 WITHIN_TRUTH = 0.15  # nats: the interior-likelihood target (count of classes within it)
@@ -143,16 +144,22 @@ def c1_table(rec) -> str:
     return table(head, rows)
 
 
-def c1(rec: dict) -> str:
+def _c1_extremes(rec) -> tuple[list[float], list[int], list[float], int, int, int, int]:
+    """Areas, training counts and inradii, and the classes with the largest area, the
+    smallest area, the fewest training points and the smallest inradius."""
     cl = rec["classes"]
-    k, names = _classes(rec)
     areas = [float(a) for a in cl["areas"]]
     counts = [int(n) for n in cl["train_counts"]]
     inr = [float(r) for r in cl["inradius"]]
-    geo = {int(c): g for c, g in cl.get("geometry", {}).items()}
     big, small = int(np.argmax(areas)), int(np.argmin(areas))
-    few = int(np.argmin(counts))
-    thin = int(np.argmin(inr))
+    return areas, counts, inr, big, small, int(np.argmin(counts)), int(np.argmin(inr))
+
+
+def c1(rec: dict) -> str:
+    cl = rec["classes"]
+    k, names = _classes(rec)
+    areas, counts, inr, big, small, few, thin = _c1_extremes(rec)
+    geo = {int(c): g for c, g in cl.get("geometry", {}).items()}
     text = (
         f"The {rec['params']['n_points']} training points are drawn uniformly on the square; "
         f"each takes the class of the region it falls in. The {k} regions tile the square "
@@ -434,22 +441,38 @@ def _properties(rec) -> list[tuple[str, str, str, list[float]]]:
     return out
 
 
-def _harder(rec, n: int) -> str:
-    k, names = _classes(rec)
+def _harder_measure(rec, n: int) -> dict:
+    """The learned model's classes by accuracy (``order``, hardest first), the hardest–easiest
+    gap ``d`` and whether it is ``beyond`` the noise (``word``), each property's Spearman ρ
+    with the miss rate (``props``: name, word for more, word for less, ρ) and those with
+    |ρ| ≥ :data:`RHO_STRONG` (``strong``)."""
+    k, _ = _classes(rec)
     acc = _by_class(rec["samples"]["class_accuracy"], k)
     order = sorted(range(k), key=lambda c: acc[c])
+    hard, easy = order[0], order[-1]
+    d = acc[easy] - acc[hard]
+    word = compare(d, pooled_se(acc[easy], acc[hard], n, n), "beyond", "beyond", "within")
+    miss = [1 - a for a in acc]
+    props = [(name, up, down, spearman(vals, miss)) for name, up, down, vals in _properties(rec)]
+    strong = [
+        (m, up, down, r)
+        for m, up, down, r in props
+        if not math.isnan(r) and abs(round(r, 9)) >= RHO_STRONG
+    ]
+    return {"acc": acc, "order": order, "d": d, "word": word, "props": props, "strong": strong}
+
+
+def _harder(rec, n: int) -> str:
+    k, names = _classes(rec)
+    h = _harder_measure(rec, n)
+    acc, order, d, word, props = h["acc"], h["order"], h["d"], h["word"], h["props"]
     text = (
         "**Harder classes.** Ranked by the learned model's accuracy with the exercise's "
         "sampler, hardest first: " + ", ".join(f"{c} ({names[c]}, {acc[c]:.3f})" for c in order)
     )
-    hard, easy = order[0], order[-1]
-    d = acc[easy] - acc[hard]
-    word = compare(d, pooled_se(acc[easy], acc[hard], n, n), "beyond", "beyond", "within")
     text += f"; the hardest and the easiest differ by {d:.3f}, " + (
         "beyond the noise. " if word == "beyond" else "within the noise. "
     )
-    miss = [1 - a for a in acc]
-    props = [(name, up, down, spearman(vals, miss)) for name, up, down, vals in _properties(rec)]
     if all(math.isnan(r) for *_, r in props):
         return text + "The accuracy is the same for every class, so no property can order them."
     listing = ", ".join(f"{name} {r:+.2f}" for name, _, _, r in props if not math.isnan(r))
@@ -457,7 +480,7 @@ def _harder(rec, n: int) -> str:
         "Spearman rank correlation over the classes of each measured per-class property with "
         f"the miss rate (1 − accuracy): {listing}. "
     )
-    strong = [(n, up, down, r) for n, up, down, r in props if abs(round(r, 9)) >= RHO_STRONG]
+    strong = h["strong"]
     if strong:
         text += (
             f"The properties that order the classes as the miss rate does (|ρ| ≥ {RHO_STRONG:g}): "
@@ -514,6 +537,22 @@ def _prior_paragraph(rec) -> str:
         + c5_prior_table(rec)
     )
     return text
+
+
+def _edge_measure(rec) -> tuple[list[float], list[float], list[float], float, float, str]:
+    """Per-class edge shares (learned, truth, oracle), the mean difference learned − truth,
+    its standard error and the word for it: ``"more"``, ``"less"`` or ``"same"``."""
+    k, _ = _classes(rec)
+    sl, so = rec["analysis"]["spread_learned"], rec["analysis"]["spread_oracle"]
+    e_l = [sl[str(c)]["edge_share"] for c in range(k)]
+    e_t = [sl[str(c)]["edge_share_true"] for c in range(k)]
+    e_o = [so[str(c)]["edge_share"] for c in range(k)]
+    var = 0.0
+    for c in range(k):
+        n_in = max(1, round(sl[str(c)]["n"] * (1 - sl[str(c)]["outside_share"])))
+        var += e_l[c] * (1 - e_l[c]) / n_in + e_t[c] * (1 - e_t[c]) / sl[str(c)]["n"]
+    d, se = float(np.mean(e_l) - np.mean(e_t)), math.sqrt(var) / k
+    return e_l, e_t, e_o, d, se, compare(d, se, "more", "less", "same")
 
 
 def c5(rec: dict) -> str:
@@ -594,16 +633,8 @@ def c5(rec: dict) -> str:
     text += "\n\n" + _harder(rec, n)
 
     # spread against the region
-    e_l = [sl[str(c)]["edge_share"] for c in range(k)]
-    e_t = [sl[str(c)]["edge_share_true"] for c in range(k)]
-    e_o = [so[str(c)]["edge_share"] for c in range(k)]
-    var = 0.0
-    for c in range(k):
-        n_in = max(1, round(sl[str(c)]["n"] * (1 - sl[str(c)]["outside_share"])))
-        var += e_l[c] * (1 - e_l[c]) / n_in + e_t[c] * (1 - e_t[c]) / sl[str(c)]["n"]
-    d, se = float(np.mean(e_l) - np.mean(e_t)), math.sqrt(var) / k
+    e_l, e_t, e_o, d, se, word = _edge_measure(rec)
     ratios = [r for c in range(k) for r in sl[str(c)]["std_ratio"]]
-    word = compare(d, se, "more", "less", "same")
     verdict = {
         "less": "Fewer in-region samples lie near the edge than in a true sample, beyond the "
         "noise: the learned samples are pulled in from the edges.",
@@ -748,10 +779,19 @@ def _groups(items) -> dict[str, list]:
     return out
 
 
-def _probe_pairs(rec) -> list[str]:
+_PAIR_WORDS = {
+    "higher": "the matching class scores higher",
+    "lower": "the non-matching class scores **higher**",
+    "same": "the two are within the noise",
+}
+
+
+def _pairs(rec) -> list[tuple[int, int, float, float, str]]:
+    """Each location probed under its matching class (i) and under one that does not match
+    (j): (i, j, −L_T(i) − −L_T(j), its standard error, the word for it: ``"higher"``,
+    ``"lower"``, ``"same"``, or compare's "not testable" text)."""
     pb = rec["probes"]
-    span = _snr_span(rec)
-    lines = []
+    out = []
     for i, pi in enumerate(pb):
         for j, pj in enumerate(pb):
             if i == j or (pi["x"], pi["y"]) != (pj["x"], pj["y"]):
@@ -760,48 +800,66 @@ def _probe_pairs(rec) -> list[str]:
                 continue
             d = pi["log_prob_bound"] - pj["log_prob_bound"]
             se = math.hypot(pi["stderr"], pj["stderr"])
-            word = compare(
-                d,
-                se,
-                "the matching class scores higher",
-                "the non-matching class scores **higher**",
-                "the two are within the noise",
+            out.append((i, j, d, se, compare(d, se, "higher", "lower", "same")))
+    return out
+
+
+def _probe_pairs(rec) -> list[str]:
+    pb = rec["probes"]
+    span = _snr_span(rec)
+    lines = []
+    for i, j, d, _se, key in _pairs(rec):
+        pi, pj = pb[i], pb[j]
+        word = _PAIR_WORDS.get(key, key)
+        line = (
+            f"At ({pi['x']:g}, {pi['y']:g}) the matching class {pi['class']} scores "
+            f"−L_T = {pi['log_prob_bound']:.3g} ± {pi['stderr']:.2g} and the non-matching "
+            f"class {pj['class']} {pj['log_prob_bound']:.4g} ± {pj['stderr']:.2g} ({word}, "
+            f"difference {d:.4g} nats; PF-ODE density: {pi['exact_log_prob']:.3g} vs "
+            f"{pj['exact_log_prob']:.4g})."
+        )
+        dj = pj.get("distance_to_region")
+        if dj:
+            line += (
+                f" Under class {pj['class']} the point lies {dj:.3f} from that class's "
+                "region; for a perfect denoiser, whose x̂_0 there is the region's nearest "
+                "point at small σ, the leading term of −L_T would be "
+                f"≈ −(SNR(0) − SNR(1))·d²/2 = {-span * dj**2 / 2:.4g} nats."
             )
-            line = (
-                f"At ({pi['x']:g}, {pi['y']:g}) the matching class {pi['class']} scores "
-                f"−L_T = {pi['log_prob_bound']:.3g} ± {pi['stderr']:.2g} and the non-matching "
-                f"class {pj['class']} {pj['log_prob_bound']:.4g} ± {pj['stderr']:.2g} ({word}, "
-                f"difference {d:.4g} nats; PF-ODE density: {pi['exact_log_prob']:.3g} vs "
-                f"{pj['exact_log_prob']:.4g})."
-            )
-            dj = pj.get("distance_to_region")
-            if dj:
-                line += (
-                    f" Under class {pj['class']} the point lies {dj:.3f} from that class's "
-                    "region; for a perfect denoiser, whose x̂_0 there is the region's nearest "
-                    "point at small σ, the leading term of −L_T would be "
-                    f"≈ −(SNR(0) − SNR(1))·d²/2 = {-span * dj**2 / 2:.4g} nats."
-                )
-            lines.append(line)
+        lines.append(line)
     return lines
 
 
-def _inside_outside(rec) -> str:
+_INOUT_WORDS = {
+    "above": "every inside point above every outside one, beyond the noise",
+    "overlap": "they overlap: the lowest inside point scores below the highest outside one",
+    "same": "the lowest inside and the highest outside point are within the noise of each other",
+}
+
+
+def _inside_outside_measure(rec) -> tuple[list, list, dict, dict, str] | None:
+    """The probes inside their region and those outside the square, the lowest inside and the
+    highest outside one, and the word for their difference: ``"above"``, ``"overlap"``,
+    ``"same"`` (or compare's "not testable" text); None without both kinds."""
     pb = rec["probes"]
     inside = [p for p in pb if p["in_distribution"]]
     outside = [p for p in pb if not p["in_square"]]
     if not (inside and outside):
-        return ""
+        return None
     lo = min(inside, key=lambda p: p["log_prob_bound"])
     hi = max(outside, key=lambda p: p["log_prob_bound"])
     d = lo["log_prob_bound"] - hi["log_prob_bound"]
-    word = compare(
-        d,
-        math.hypot(lo["stderr"], hi["stderr"]),
-        "every inside point above every outside one, beyond the noise",
-        "they overlap: the lowest inside point scores below the highest outside one",
-        "the lowest inside and the highest outside point are within the noise of each other",
-    )
+    key = compare(d, math.hypot(lo["stderr"], hi["stderr"]), "above", "overlap", "same")
+    return inside, outside, lo, hi, key
+
+
+def _inside_outside(rec) -> str:
+    pb = rec["probes"]
+    m = _inside_outside_measure(rec)
+    if m is None:
+        return ""
+    inside, outside, lo, hi, key = m
+    word = _INOUT_WORDS.get(key, key)
     span = _snr_span(rec)
     far = [
         (i, p)
@@ -1164,3 +1222,311 @@ def bonus(rec: dict) -> str:
 
 
 ANSWERS = {"C1": c1, "C2": c2, "C3": c3, "C4": c4, "C5": c5, "C6": c6, "Bonus": bonus}
+
+
+# --------------------------------------------------------------------------- short answers
+QUESTIONS = {
+    "C1": Question(
+        "The training data coloured by class", "Show the training data coloured by class."
+    ),
+    "C2": Question(
+        "How the class enters the model, and which equations change",
+        "How was the class inserted, and which equations change?",
+    ),
+    "C3": Question(
+        "One sample per class: trajectories and an in-region check",
+        "Sample one point per class, draw each path in its class colour, and check by "
+        "computation that each end point lies in its class region.",
+    ),
+    "C4": Question(
+        "Conditional samples, coloured by class",
+        "Show at least 1000 conditional samples coloured by class.",
+    ),
+    "C5": Question(
+        "Analysis: which classes are harder, and why",
+        "Per-class accuracy (the share of a class's samples inside its region): which classes "
+        "are harder, and why; does the spatial distribution match the data?",
+    ),
+    "C6": Question(
+        "Probability estimates log p(x | c) at probe points",
+        "Estimate log p(x | c) with −L_T at five or more points inside and outside the data, "
+        "including one location under two classes (one matching, one not); what happens when "
+        "the location or the class does not match?",
+    ),
+    "Bonus": Question(
+        "Making the model output a point far outside the square",
+        "Make a trained model output the far-away point (4, 5.5) as a sample; describe every "
+        "attempt with its measured final distance and plot the path.",
+    ),
+}
+
+MIN_SAMPLES = 1000  # C4: the exercise asks for at least this many conditional samples
+MIN_PROBES = 5  # C6: the exercise asks for five or more probe points
+
+# C5: short names of the measured properties (see _properties) for the one-line answer
+_SHORT_PROPERTY = {
+    "boundary length per area": "boundary per area",
+    "share of the area within 3σ(0) of the edge": "area near the edge",
+    "fill of the learned samples relative to a true sample's": "sample fill",
+    "offset of the learned samples' mean from the region's": "sample-mean offset",
+}
+
+
+def h_c1(rec: dict) -> Headline:
+    """C1 in one line. Verdicts: "all populated" (every class has a training point) |
+    "class empty"."""
+    k, names = _classes(rec)
+    areas, counts, _, big, small, few, _ = _c1_extremes(rec)
+    text = (
+        f"{rec['params']['n_points']} points uniform on the square, labelled by {k} class "
+        f"regions whose areas span a factor {areas[big] / areas[small]:.0f} "
+        f"({areas[small]:.2f}–{areas[big]:.2f})"
+    )
+    empty = [c for c in range(k) if counts[c] == 0]
+    if empty:
+        verdict = "class empty"
+        text += f"; {_cls(empty)} ({', '.join(names[c] for c in empty)}) got no training point."
+    else:
+        verdict = "all populated"
+        text += f"; the fewest points, {counts[few]}, fall in class {few} ({names[few]})."
+    return headline(
+        rec, "classes.train_counts", "fewest training points in a class", text, verdict,
+        fmt=".0f", reduce="min",
+    )  # fmt: skip
+
+
+def h_c2(rec: dict) -> Headline:
+    """C2 in one line. Verdicts: "class-dependent" (changing the class changes ε̂ at the same
+    (x, t)) | "class-blind"."""
+    cond, st = rec["conditioning"], rec["settings"]
+    k, _ = _classes(rec)
+    eff = {float(t): _num(v) for t, v in cond["class_effect"].items()}
+    text = (
+        f"`Embedding({k}, {cond.get('class_dim', 16)})` joins the point and noise features at "
+        f"the first of {plural(cond.get('n_layers', st['n_layers']), 'hidden layer')}; "
+        "D(x_t, t) becomes D(x_t, t, c) in the loss, x̂_0, score, DDIM and Eq. 9"
+    )
+    if max(eff.values()) <= 0:
+        verdict = "class-blind"
+        text += (
+            f"; measured, ε̂ does not change with c (largest class effect {max(eff.values()):.3f})."
+        )
+    else:
+        verdict = "class-dependent"
+        top = max(eff, key=eff.get)
+        text += f"; changing c moves ε̂ by up to {eff[top]:.3f} (t = {top:g})."
+    return headline(
+        rec, "conditioning.class_effect",
+        "largest mean distance of a class's ε̂ from the class average (over t)", text, verdict,
+        fmt=".3f", reduce="max",
+    )  # fmt: skip
+
+
+def h_c3(rec: dict) -> Headline:
+    """C3 in one line. Verdicts: "all inside" | "some outside" | "none inside" (the one DDIM
+    end point per class against its class's region)."""
+    tr = rec["trajectories"]
+    k, _ = _classes(rec)
+    inside = [c for c in range(k) if tr["in_region"][c]]
+    out = [c for c in range(k) if not tr["in_region"][c]]
+    verdict = "all inside" if not out else "none inside" if not inside else "some outside"
+    text = f"{len(inside)} of {k} DDIM runs (one per class) end in their class's region"
+    if inside and out:
+        text += f" ({_cls(out)} outside)"
+    if "steering" in tr:
+        _, g = _steer_rows(rec)
+        text += (
+            f"; over {len(tr['steering']['z'])} shared starts, conditioning on c puts more runs "
+            "in region c than other classes do "
+            + (f"for {_cls(g['more'])}" if g["more"] else "for no class, beyond the noise")
+        )
+        rest = [f"within the noise: {_ids(g['same'])}"] if g["same"] else []
+        rest += [f"**fewer**: {_ids(g['less'])}"] if g["less"] else []
+        if rest:
+            text += f" ({'; '.join(rest)})"
+    return headline(
+        rec, "trajectories.in_region", "share of the one-per-class end points in their region",
+        text + ".", verdict, fmt=".2f", reduce="mean",
+    )  # fmt: skip
+
+
+def h_c4(rec: dict) -> Headline:
+    """C4 in one line. Verdicts: "at least 1000" | "fewer than 1000" (conditional samples
+    shown, against the 1000 the exercise asks for)."""
+    k, _ = _classes(rec)
+    n_pc = rec["settings"]["samples_per_class"]
+    total = n_pc * k
+    means = [
+        float(np.mean(_by_class(rec[key]["class_accuracy"], k))) for key in ("samples", "improved")
+    ]
+    acc_o = float(np.mean(_by_class(rec["samples"]["oracle_class_accuracy"], k)))
+    ok = total >= MIN_SAMPLES
+    text = (
+        f"{total} samples ({n_pc} per class)"
+        + ("" if ok else f", fewer than the {MIN_SAMPLES} asked")
+        + f"; with DDIM (T = {rec['params']['T']}) {means[0]:.3f} land in their class's region "
+        f"(oracle {acc_o:.3f}, improved sampler {means[1]:.3f})."
+    )
+    return headline(
+        rec, "samples.class_accuracy", "learned model's accuracy, mean over the classes", text,
+        f"at least {MIN_SAMPLES}" if ok else f"fewer than {MIN_SAMPLES}", fmt=".3f",
+        reduce="mean",
+    )  # fmt: skip
+
+
+def h_c5(rec: dict) -> Headline:
+    """C5 in one line. Verdicts: "differ" (the hardest and the easiest class's accuracies
+    differ beyond the noise) | "within noise"."""
+    k, names = _classes(rec)
+    n = int(rec["analysis"].get("n_per_class", rec["settings"]["samples_per_class"]))
+    h = _harder_measure(rec, n)
+    acc, hard, easy = h["acc"], h["order"][0], h["order"][-1]
+    verdict = "differ" if h["word"] == "beyond" else "within noise"
+
+    def short(name):
+        return _SHORT_PROPERTY.get(name, name)
+
+    if all(math.isnan(r) for *_, r in h["props"]):
+        text = f"Every class has the same accuracy ({acc[hard]:.3f}): none is harder"
+    else:
+        text = (
+            f"Class {hard} ({names[hard]}) is hardest ({acc[hard]:.3f} vs {acc[easy]:.3f} for "
+            f"class {easy}), {'beyond' if verdict == 'differ' else 'within'} the noise; "
+        )
+        if h["strong"]:
+            text += (
+                "misses go with "
+                + " and ".join(
+                    f"{up if r > 0 else down} {short(name)}" for name, up, down, r in h["strong"]
+                )
+                + f" (|ρ| ≥ {RHO_STRONG:g})"
+            )
+        else:
+            name, _, _, r = max(
+                (p for p in h["props"] if not math.isnan(p[3])), key=lambda p: abs(p[3])
+            )
+            text += f"no property has |ρ| ≥ {RHO_STRONG:g} (largest: {short(name)}, {r:+.2f})"
+    e_l, e_t, _, _, _, word = _edge_measure(rec)
+    a, b = float(np.mean(e_l)), float(np.mean(e_t))
+    text += {
+        "less": f"; samples pulled in from the edges (edge share {a:.3f} vs {b:.3f})",
+        "more": f"; samples pile up at the edges (edge share {a:.3f} vs {b:.3f})",
+        "same": f"; edge share within the noise of the data's ({a:.3f} vs {b:.3f})",
+    }.get(word, "")
+    return headline(
+        rec, "samples.class_accuracy", "lowest per-class accuracy (learned model)", text + ".",
+        verdict, fmt=".3f", reduce="min",
+    )  # fmt: skip
+
+
+_PAIR_VERDICT = {"higher": "class lower", "lower": "class higher", "same": "class same"}
+_PAIR_LEAD = {
+    "class lower": "A non-matching class lowers −L_T",
+    "class higher": "A non-matching class **raises** −L_T",
+    "class same": "A non-matching class leaves −L_T within the noise",
+    "class mixed": "A non-matching class moves −L_T either way",
+    "class untested": "A non-matching class's effect cannot be tested",
+}
+_INOUT_VERDICT = {"above": "outside lower", "overlap": "overlap", "same": "outside same"}
+
+
+def _span(a: float, b: float, fmt: str) -> str:
+    """'a to b', or 'a' alone when both print the same."""
+    x, y = format(a, fmt), format(b, fmt)
+    return x if x == y else f"{x} to {y}"
+
+
+def h_c6(rec: dict) -> Headline:
+    """C6 in one line. Verdict "<class part>; <location part>": class part "class lower" |
+    "class higher" | "class same" | "class mixed" (several shared locations, different words) |
+    "class untested" | "no pair" (−L_T under the non-matching against the matching class at a
+    shared location); location part "outside lower" | "overlap" | "outside same" |
+    "location untested" (the points outside the square against those inside their region)."""
+    pb = rec["probes"]
+    pairs = _pairs(rec)
+    keys = {key for *_, key in pairs}
+    if not pairs:
+        cls_v = "no pair"
+        text = "No location is probed under a matching and a non-matching class"
+    else:
+        cls_v = (
+            _PAIR_VERDICT.get(next(iter(keys)), "class untested")
+            if len(keys) == 1
+            else "class mixed"
+        )
+        i, j = pairs[0][:2]
+        pi, pj = pb[i], pb[j]
+        text = (
+            f"{_PAIR_LEAD[cls_v]}: at ({pi['x']:g}, {pi['y']:g}) class {pj['class']} scores "
+            f"{pj['log_prob_bound']:.4g} ± {pj['stderr']:.2g} against "
+            f"{pi['log_prob_bound']:.3g} ± {pi['stderr']:.2g} for the matching class {pi['class']}"
+        )
+        if len(pairs) > 1:
+            text += f" (and {plural(len(pairs) - 1, 'more location')})"
+    m = _inside_outside_measure(rec)
+    if m is None:
+        loc_v = "location untested"
+        text += "; there are not both inside and outside-the-square probes to compare"
+    else:
+        inside, outside, lo, hi, key = m
+        loc_v = _INOUT_VERDICT.get(key, "location untested")
+        rin = _span(lo["log_prob_bound"], max(p["log_prob_bound"] for p in inside), ".3g")
+        rout = _span(min(p["log_prob_bound"] for p in outside), hi["log_prob_bound"], ".4g")
+        text += {
+            "outside lower": f"; outside the square {rout}, below every inside point ({rin})",
+            "overlap": f"; outside the square ({rout}) and inside ({rin}) overlap",
+            "outside same": f"; the highest outside point ({hi['log_prob_bound']:.4g}) is within "
+            f"the noise of the lowest inside one ({lo['log_prob_bound']:.3g})",
+        }.get(loc_v, "; inside and outside cannot be told apart (no usable error)")
+    if len(pb) < MIN_PROBES:
+        text += f" ({plural(len(pb), 'probe')}, fewer than the {MIN_PROBES} asked)"
+    if pairs:
+        path, figure = (
+            f"probes.{pairs[0][1]}.log_prob_bound",
+            ("−L_T of the non-matching class at the shared location"),
+        )
+    elif m is not None:
+        idx = next(i for i, p in enumerate(pb) if p is m[3])
+        path, figure = f"probes.{idx}.log_prob_bound", "highest −L_T outside the square"
+    else:
+        path, figure = "probes.0.log_prob_bound", "−L_T at the first probe"
+    return headline(rec, path, figure, text + ".", f"{cls_v}; {loc_v}", fmt=".4g")
+
+
+def h_bonus(rec: dict) -> Headline:
+    """Bonus in one line. Verdicts: "reached" (some attempt ends within the tolerance of the
+    target) | "not reached"."""
+    b = rec["bonus"]
+    tgt, tol = b["target"], b.get("tolerance", 0.01)
+    a0, a1, a2, a3 = b["attempts"]
+    errs = [a["error"] for a in (a0, a1, a2, a3)]
+    labels = ["starting at the target", f"the best of {a1['n']} samples", "inverting DDIM",
+              "choosing the noise"]  # fmt: skip
+    ok = [i for i, e in enumerate(errs) if e <= tol]
+    best = min(range(len(errs)), key=errs.__getitem__)
+    where = f"({tgt[0]:g}, {tgt[1]:g})"
+    dists = (
+        f"at target {errs[0]:.3f}, best of {a1['n']} {errs[1]:.3f}, inversion {errs[2]:.2e}, "
+        f"chosen noise {errs[3]:.2e}"
+    )
+    if ok:
+        text = f"{where} reached (within {tol:g}) by " + " and ".join(labels[i] for i in ok)
+        if 2 in ok:
+            text += (
+                f" (its z: log-density {a2['z_log_prior']:.4g} under N(0, I), typical "
+                f"{b.get('typical_z_log_prior', -math.log(2 * math.pi) - 1):.2f})"
+            )
+        text += f"; final distances: {dists}."
+    else:
+        text = (
+            f"{where} not reached: no attempt ends within {tol:g} of it; final distances: {dists}."
+        )
+    return headline(
+        rec, f"bonus.attempts.{best}.error", "final distance of the closest attempt to the target",
+        text, "reached" if ok else "not reached", fmt=".2e",
+    )  # fmt: skip
+
+
+HEADLINES = {
+    "C1": h_c1, "C2": h_c2, "C3": h_c3, "C4": h_c4, "C5": h_c5, "C6": h_c6, "Bonus": h_bonus,
+}  # fmt: skip

@@ -1,0 +1,348 @@
+"""Section 02's short answers (headlines): every verdict on a hand-made record that chooses it,
+the answer's key words, agreement with the full answer, and the headline figure read from the
+record at its path."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from genmod.sections.diffusion_conditional import answers as A
+from genmod.sections.summary import Headline, value_at
+from test_answers_diffusion_conditional import K, _per_class, _probe, _spread, make_record
+
+ROOT = Path(__file__).resolve().parents[1]
+IDS = ["C1", "C2", "C3", "C4", "C5", "C6", "Bonus"]
+_C6_CLASS = {
+    "class lower",
+    "class higher",
+    "class same",
+    "class mixed",
+    "class untested",
+    "no pair",
+}
+_C6_LOCATION = {"outside lower", "overlap", "outside same", "location untested"}
+VERDICTS = {
+    "C1": {"all populated", "class empty"},
+    "C2": {"class-dependent", "class-blind"},
+    "C3": {"all inside", "some outside", "none inside"},
+    "C4": {"at least 1000", "fewer than 1000"},
+    "C5": {"differ", "within noise"},
+    "C6": {f"{c}; {loc}" for c in _C6_CLASS for loc in _C6_LOCATION},
+    "Bonus": {"reached", "not reached"},
+}
+
+
+def check(qid: str, rec: dict, verdict: str) -> Headline:
+    """The headline of ``qid`` for ``rec``: its verdict, its figure as found in the record, one
+    line of answer; the full answer still renders for the same record."""
+    h = A.HEADLINES[qid](rec)
+    assert isinstance(h, Headline)
+    assert h.verdict == verdict and verdict in VERDICTS[qid]
+    assert h.value == value_at(rec, h.path, h.reduce)
+    assert "\n" not in h.answer and 0 < len(h.answer) <= 240, h.answer
+    assert h.figure and json.dumps(h.to_json())
+    assert A.ANSWERS[qid](rec)
+    return h
+
+
+@pytest.fixture
+def rec():
+    return make_record()
+
+
+@pytest.fixture
+def rec5(rec):
+    """The record with a fifth probe (inside the frame), as the exercise asks for five."""
+    rec["probes"].append(_probe(0.8, 0.8, 4, -7.5, 0.15, -0.8, -0.068))
+    return rec
+
+
+# --------------------------------------------------------------------------- registry
+def test_headline_registry_ids():
+    assert set(A.QUESTIONS) == set(A.HEADLINES) == set(A.ANSWERS) == set(IDS)
+    r = make_record()
+    for qid in IDS:
+        assert A.HEADLINES[qid](r).verdict in VERDICTS[qid]
+
+
+def test_headline_registry_question_texts_are_the_exercise_rows():
+    rows = {}
+    for line in (ROOT / "docs" / "exercise.md").read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^\| (C\d|Bonus) \| (.*) \|$", line)
+        if m:
+            rows[m.group(1)] = m.group(2)
+    assert set(rows) == set(IDS)
+    for qid in IDS:
+        assert A.QUESTIONS[qid].text == rows[qid], qid
+
+
+def test_headline_registry_titles_are_the_notebook_headings():
+    nb = json.loads((ROOT / "notebooks" / "02_diffusion_conditional.ipynb").read_text("utf-8"))
+    titles = {}
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        for line in "".join(cell["source"]).splitlines():
+            m = re.match(r"^## (C\d|Bonus) — (.*)$", line)
+            if m:
+                titles[m.group(1)] = m.group(2).strip()
+    assert titles == {qid: A.QUESTIONS[qid].title for qid in IDS}
+
+
+# --------------------------------------------------------------------------- C1
+def test_headline_C1_all_populated(rec):
+    h = check("C1", rec, "all populated")
+    assert h.path == "classes.train_counts" and h.reduce == "min" and h.value == 35
+    assert "1000 points uniform on the square" in h.answer and "span a factor 24" in h.answer
+    assert "the fewest points, 35, fall in class 2 (small square)" in h.answer
+    assert "fewest training points, 35, fall in class 2 (small square)" in A.c1(rec)
+
+
+def test_headline_C1_class_empty():
+    rec = make_record(classes__train_counts=[555, 65, 0, 84, 261])
+    h = check("C1", rec, "class empty")
+    assert h.value == 0 and "class 2 (small square) got no training point" in h.answer
+    assert "fewest points" not in h.answer
+    assert "fewest training points, 0, fall in class 2" in A.c1(rec)
+    rec = make_record(classes__train_counts=[555, 0, 0, 84, 261])
+    h = check("C1", rec, "class empty")
+    assert "classes 1, 2 (thin strip, small square) got no training point" in h.answer
+
+
+# --------------------------------------------------------------------------- C2
+def test_headline_C2_class_dependent(rec):
+    h = check("C2", rec, "class-dependent")
+    assert h.path == "conditioning.class_effect" and h.reduce == "max" and h.value == 0.422
+    assert "`Embedding(5, 16)`" in h.answer and "first of 2 hidden layers" in h.answer
+    assert "D(x_t, t, c)" in h.answer and "by up to 0.422 (t = 0.9)" in h.answer
+    assert "(largest at t = 0.9)" in A.c2(rec)
+
+
+def test_headline_C2_class_blind():
+    effect = {"0.1": 0.0, "0.5": 0.0, "0.9": 0.0}
+    rec = make_record(conditioning__class_effect=effect, conditioning__n_layers=1)
+    h = check("C2", rec, "class-blind")
+    assert h.value == 0.0 and "ε̂ does not change with c" in h.answer
+    assert "first of 1 hidden layer;" in h.answer and "moves ε̂" not in h.answer
+    assert "does not depend on the class" in A.c2(rec)
+
+
+# --------------------------------------------------------------------------- C3
+def test_headline_C3_some_outside(rec):
+    h = check("C3", rec, "some outside")
+    assert h.path == "trajectories.in_region" and h.reduce == "mean" and h.value == 0.4
+    assert "2 of 5 DDIM runs (one per class) end in their class's region" in h.answer
+    assert "(classes 1, 2, 3 outside)" in h.answer
+    assert "over 20 shared starts" in h.answer and "do for classes 0, 1, 4" in h.answer
+    assert "(within the noise: 2, 3)" in h.answer and "fewer" not in h.answer
+    text = A.c3(rec)
+    assert "2 of 5 end in their class's region" in text
+    assert "beyond the noise, for classes 0, 1, 4" in text
+
+
+def test_headline_C3_all_inside():
+    rec = make_record(trajectories__in_region=[True] * K)
+    del rec["trajectories"]["steering"]
+    h = check("C3", rec, "all inside")
+    assert h.value == 1.0 and h.answer.startswith("5 of 5 DDIM runs")
+    assert "outside" not in h.answer and "shared starts" not in h.answer
+    assert "5 of 5 end in their class's region" in A.c3(rec)
+
+
+def test_headline_C3_none_inside_and_steering_less():
+    pc = {
+        str(c): {"hits_own": 0, "n": 20, "hits_other": 40, "n_other": 80,
+                 "distance_own": 0.3, "distance_other": 0.1}
+        for c in range(K)
+    }  # fmt: skip
+    rec = make_record(trajectories__in_region=[False] * K, trajectories__steering__per_class=pc)
+    h = check("C3", rec, "none inside")
+    assert h.value == 0.0 and h.answer.startswith("0 of 5 DDIM runs")
+    assert "outside)" not in h.answer
+    assert "for no class, beyond the noise (**fewer**: 0, 1, 2, 3, 4)" in h.answer
+    assert "**less** often" in A.c3(rec)
+
+
+# --------------------------------------------------------------------------- C4
+def test_headline_C4_fewer_than_1000(rec):
+    h = check("C4", rec, "fewer than 1000")
+    assert h.path == "samples.class_accuracy" and h.reduce == "mean"
+    assert h.value == pytest.approx(0.348)
+    assert "500 samples (100 per class), fewer than the 1000 asked" in h.answer
+    assert "0.348 land in their class's region (oracle 0.984, improved sampler 0.390)" in h.answer
+    text = A.c4(rec)
+    assert "500 in all" in text and "learned 0.348" in text and "improved sampler 0.390" in text
+
+
+def test_headline_C4_at_least_1000():
+    rec = make_record(settings__samples_per_class=200)
+    h = check("C4", rec, "at least 1000")
+    assert "1000 samples (200 per class);" in h.answer and "fewer" not in h.answer
+    assert "(1000 in all)" in A.c4(rec)
+
+
+# --------------------------------------------------------------------------- C5
+def test_headline_C5_differ_with_strong_properties(rec):
+    h = check("C5", rec, "differ")
+    assert h.path == "samples.class_accuracy" and h.reduce == "min" and h.value == 0.10
+    assert "Class 3 (two pieces) is hardest (0.100 vs 0.640 for class 0), beyond" in h.answer
+    assert "misses go with more boundary per area and a smaller sample fill" in h.answer
+    assert "edge share within the noise of the data's (0.300 vs 0.300)" in h.answer
+    text = A.c5(rec)
+    assert "differ by 0.540, beyond the noise" in text
+    assert "more boundary length per area goes with a lower accuracy" in text
+    assert "a smaller fill of the learned samples" in text
+    assert "within the noise of a true sample's" in text
+
+
+def test_headline_C5_within_noise_and_no_strong_property():
+    rec = make_record(samples__class_accuracy=_per_class([0.50, 0.52, 0.48, 0.51, 0.49]))
+    h = check("C5", rec, "within noise")
+    assert h.value == 0.48 and "Class 2 (small square) is hardest" in h.answer
+    assert "(0.480 vs 0.520 for class 1), within the noise" in h.answer
+    assert "differ by 0.040, within the noise" in A.c5(rec)
+    # no property orders the classes (the existing C5 test's record)
+    rec = make_record()
+    rec["analysis"]["spread_learned"] = _per_class(
+        [
+            _spread(fill=f, offset=o)
+            for f, o in zip((0.3, 0.1, 0.4, 0.2, 0.5), (0.1, 0.3, 0.2, 0.1, 0.3))
+        ]
+    )
+    for c, g in rec["classes"]["geometry"].items():
+        g["perimeter_per_area"] = [5, 3, 9, 4, 1][int(c)]
+        g["edge_area_share"]["3σ(0)"] = [0.1, 0.3, 0.2, 0.5, 0.4][int(c)]
+    rec["classes"]["train_counts"] = [100, 300, 200, 400, 50]
+    rec["classes"]["areas"] = [1.0, 0.5, 2.0, 0.3, 0.6]
+    rec["classes"]["inradius"] = [0.3, 0.1, 0.5, 0.2, 0.4]
+    h = check("C5", rec, "differ")
+    assert "no property has |ρ| ≥ 0.9 (largest: " in h.answer and "misses go" not in h.answer
+    assert "No measured property orders the classes as the miss rate does" in A.c5(rec)
+
+
+def test_headline_C5_within_noise_equal_accuracy():
+    rec = make_record(samples__class_accuracy=_per_class([0.5] * K))
+    h = check("C5", rec, "within noise")
+    assert h.answer.startswith("Every class has the same accuracy (0.500): none is harder")
+    assert "same for every class, so no property can order them" in A.c5(rec)
+
+
+@pytest.mark.parametrize(
+    "edge, words, full",
+    [
+        (0.1, "samples pulled in from the edges (edge share 0.100 vs 0.400)", "pulled in"),
+        (0.7, "samples pile up at the edges (edge share 0.700 vs 0.400)", "pile up"),
+        (0.41, "edge share within the noise of the data's (0.410 vs 0.400)", "within the noise"),
+    ],
+)
+def test_headline_C5_differ_spread_each_way(edge, words, full):
+    spread = _per_class([_spread(edge=edge, edge_true=0.4) for _ in range(K)])
+    rec = make_record(analysis__spread_learned=spread)
+    h = check("C5", rec, "differ")
+    assert words in h.answer
+    assert full in A.c5(rec).split("**Spread vs region.**")[1].split("**Improved")[0]
+
+
+# --------------------------------------------------------------------------- C6
+def test_headline_C6_class_lower_outside_lower(rec5):
+    rec = rec5
+    h = check("C6", rec, "class lower; outside lower")
+    assert h.path == "probes.1.log_prob_bound" and h.reduce is None and h.value == -13.0
+    assert h.answer.startswith("A non-matching class lowers −L_T: at (-0.6, 0.3) class 2 scores")
+    assert "-13 ± 0.29 against -8 ± 0.14 for the matching class 0" in h.answer
+    assert "outside the square -22.6, below every inside point (-8 to -7)" in h.answer
+    assert "fewer than the 5" not in h.answer
+    text = A.c6(rec)
+    assert "the matching class scores higher" in text
+    assert "every inside point above every outside one, beyond the noise" in text
+
+
+def test_headline_C6_class_higher_and_same(rec5):
+    rec = rec5
+    rec["probes"][1]["log_prob_bound"] = -7.0
+    h = check("C6", rec, "class higher; outside lower")
+    assert h.value == -7.0 and "A non-matching class **raises** −L_T" in h.answer
+    assert "the non-matching class scores **higher**" in A.c6(rec)
+    rec["probes"][1]["log_prob_bound"] = -8.1
+    h = check("C6", rec, "class same; outside lower")
+    assert "leaves −L_T within the noise" in h.answer
+    assert "the two are within the noise" in A.c6(rec)
+
+
+def test_headline_C6_class_lower_overlap_and_outside_same(rec5):
+    rec = rec5
+    rec["probes"][3]["log_prob_bound"] = -5.0
+    h = check("C6", rec, "class lower; overlap")
+    assert "outside the square (-5) and inside (-8 to -7) overlap" in h.answer
+    assert "they overlap" in A.c6(rec)
+    rec["probes"][3]["log_prob_bound"] = -8.1
+    h = check("C6", rec, "class lower; outside same")
+    assert "the highest outside point (-8.1) is within the noise of the lowest" in h.answer
+    assert "within the noise of each other" in A.c6(rec)
+
+
+def test_headline_C6_class_mixed(rec):
+    # a second shared location where the non-matching class scores higher
+    rec["probes"].append(_probe(0.35, 0.25, 3, -2.0, 0.1, 0.0, None, d=0.1, inside=False))
+    h = check("C6", rec, "class mixed; outside lower")
+    assert "moves −L_T either way" in h.answer and "(and 1 more location)" in h.answer
+    text = A.c6(rec)
+    assert "the matching class scores higher" in text
+    assert "the non-matching class scores **higher**" in text
+
+
+def test_headline_C6_no_pair_location_untested_few_probes(rec):
+    rec["probes"] = [rec["probes"][2]]
+    h = check("C6", rec, "no pair; location untested")
+    assert h.path == "probes.0.log_prob_bound" and h.value == -7.0
+    assert "No location is probed under a matching and a non-matching class" in h.answer
+    assert "not both inside and outside-the-square probes" in h.answer
+    assert "(1 probe, fewer than the 5 asked)" in h.answer
+    text = A.c6(rec)
+    assert "matching class" not in text and "points outside the square" not in text
+
+
+def test_headline_C6_no_pair_outside_lower(rec):
+    rec["probes"] = [rec["probes"][i] for i in (0, 2, 3)]
+    h = check("C6", rec, "no pair; outside lower")
+    assert h.path == "probes.2.log_prob_bound" and h.value == -22.6
+    assert h.figure == "highest −L_T outside the square"
+    assert "(3 probes, fewer than the 5 asked)" in h.answer
+
+
+# --------------------------------------------------------------------------- Bonus
+def test_headline_Bonus_reached_by_inversion(rec):
+    h = check("Bonus", rec, "reached")
+    assert h.path == "bonus.attempts.2.error" and h.value == 1.7e-6
+    assert h.answer.startswith("(4, 5.5) reached (within 0.01) by inverting DDIM")
+    assert "log-density -182 under N(0, I), typical -2.84" in h.answer
+    assert "at target 4.014, best of 50 5.500, inversion 1.70e-06, chosen noise 4.34e-01" in (
+        h.answer
+    )
+    text = A.bonus(rec)
+    assert "distance of **1.70e-06** — reached." in text and "not within 0.01, with ξ" in text
+
+
+def test_headline_Bonus_reached_by_other_attempts(rec):
+    a0, _, a2, a3 = rec["bonus"]["attempts"]
+    a0["error"], a2["error"], a3["error"] = 0.004, 0.5, 0.001
+    h = check("Bonus", rec, "reached")
+    assert h.path == "bonus.attempts.3.error" and h.value == 0.001
+    assert "by starting at the target and choosing the noise;" in h.answer
+    assert "its z" not in h.answer
+    text = A.bonus(rec)
+    assert "distance **0.004** — reached" in text and "— reached, with ξ" in text
+
+
+def test_headline_Bonus_not_reached(rec):
+    _, _, a2, a3 = rec["bonus"]["attempts"]
+    a2["error"], a3["error"] = 0.5, 0.2
+    h = check("Bonus", rec, "not reached")
+    assert h.path == "bonus.attempts.3.error" and h.value == 0.2
+    assert "(4, 5.5) not reached: no attempt ends within 0.01 of it" in h.answer
+    assert "inversion 5.00e-01, chosen noise 2.00e-01" in h.answer
+    text = A.bonus(rec)
+    assert "— reached" not in text and text.count("not within 0.01") == 2
