@@ -549,6 +549,16 @@ def test_real_report_smoke_end_to_end(tmp_path):
         # Residue is fixed where it came from: no cell echoes a returned answer, no progress
         # bar is drawn into stdout (the write-up no longer filters them).
         assert _residue(nbformat.read(out / f"{stem}.ipynb", as_version=4)) == [], stem
+    # results at a glance: a row for every question, its figure the one in results.json
+    from genmod.sections.summary import format_value, value_at
+
+    for stem in present:
+        res = json.loads((out / stem / "results.json").read_text())
+        for q in QIDS[stem]:
+            h = res["headlines"][q]
+            assert h["value"] == value_at(res, h["path"], h["reduce"]), (stem, q)
+            row = re.search(rf'<tr data-qid="{q}">(.*?)</tr>', text_html, re.S)
+            assert row and format_value(h["value"], h["fmt"]) in row.group(1), (stem, q)
     assert '<script src="http' not in text_html
     for residue in ("&lt;matplotlib.", "Line2D", "&lt;Figure size", "it/s]", "PosixPath("):
         assert residue not in text_html, residue
@@ -574,6 +584,7 @@ def test_real_report_smoke_end_to_end(tmp_path):
         for stem in present:
             for q in QIDS[stem]:
                 assert re.search(rf"\b{q}\b", text), f"PDF text lacks {q}"
+        assert "no heading stranded at the foot of a page" in proc.stdout, proc.stdout
     _screenshot_not_blank(html, tmp_path / "report.png")
 
 
@@ -1127,7 +1138,7 @@ def test_question_mentions_become_links_outside_code_maths_and_headings():
 
 
 def test_stranded_heading_is_found_at_the_foot_of_a_page_only():
-    from genmod.report.pdf import stranded_headings
+    from genmod.report.pdf import first_page_of, stranded_headings
 
     pages = [
         "Intro text\nU4 — Number of sampling steps\n\n  12\n",  # heading, then the page number
@@ -1136,3 +1147,8 @@ def test_stranded_heading_is_found_at_the_foot_of_a_page_only():
     heads = ["U4 — Number of sampling steps", "U5 — An improved sampler"]
     assert stranded_headings(pages, heads) == [(1, "U4 — Number of sampling steps")]
     assert stranded_headings(pages[1:], heads) == []
+    # the contents page lists headings as entries: checked only from the first part on
+    toc = "Contents\nU1 — x\nU4 — Number of sampling steps\n"
+    part = "Part 1 — Diffusion on 2D points: the\nunconditional model\ntext\n"
+    assert first_page_of([toc, part], ["Part 1 — Diffusion on 2D points: the unconditional"]) == 2
+    assert stranded_headings([toc, part], heads, first=2) == []

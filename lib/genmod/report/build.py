@@ -365,7 +365,8 @@ def _check_layout(pdf_path: Path, html_text: str) -> None:
     if pages is None:
         return
     headings = [page.heading_text(h) for h in page.heading_html(html_text)]
-    stranded = pdf.stranded_headings(pages, headings)
+    titles = [page.heading_text(h) for h in page.heading_html(html_text, "1")]
+    stranded = pdf.stranded_headings(pages, headings, first=pdf.first_page_of(pages, titles[1:2]))
     log(
         f"report: PDF {len(pages)} pages"
         + (

@@ -131,13 +131,28 @@ def page_texts(pdf_path: str | os.PathLike) -> list[str] | None:
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
 
-def stranded_headings(pages: list[str], headings: list[str], tail: int = 2) -> list[tuple]:
+def first_page_of(pages: list[str], titles: list[str]) -> int:
+    """The number of the first page that opens with one of ``titles`` (1 if none does)."""
+    for number, page in enumerate(pages, start=1):
+        lines = [" ".join(line.split()) for line in page.splitlines() if line.strip()]
+        # a long title wraps: its first line is a prefix of it
+        if lines and any(" ".join(t.split()).startswith(lines[0]) for t in titles if t):
+            return number
+    return 1
+
+
+def stranded_headings(
+    pages: list[str], headings: list[str], tail: int = 2, first: int = 1
+) -> list[tuple]:
     """(page number, heading) for every heading that is among the last ``tail`` text lines of
-    a page: a heading printed at the foot of a page, its content on the next one. A page
-    number (a line of digits only) does not count as text."""
+    a page from page ``first`` on (the pages before it, the title page and the contents, list
+    headings as entries): a heading printed at the foot of a page, its content on the next
+    one. A page number (a line of digits only) does not count as text."""
     found = []
     wanted = [" ".join(h.split()) for h in headings if h.strip()]
     for number, page in enumerate(pages, start=1):
+        if number < first:
+            continue
         lines = [" ".join(line.split()) for line in page.splitlines()]
         lines = [line for line in lines if line and not line.isdigit()]
         for line in lines[-tail:]:
