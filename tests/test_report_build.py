@@ -585,6 +585,7 @@ def test_real_report_smoke_end_to_end(tmp_path):
             for q in QIDS[stem]:
                 assert re.search(rf"\b{q}\b", text), f"PDF text lacks {q}"
         assert "no heading stranded at the foot of a page" in proc.stdout, proc.stdout
+        assert "no page under half full before more of its part" in proc.stdout, proc.stdout
     _screenshot_not_blank(html, tmp_path / "report.png")
 
 
@@ -1152,3 +1153,17 @@ def test_stranded_heading_is_found_at_the_foot_of_a_page_only():
     part = "Part 1 — Diffusion on 2D points: the\nunconditional model\ntext\n"
     assert first_page_of([toc, part], ["Part 1 — Diffusion on 2D points: the unconditional"]) == 2
     assert stranded_headings([toc, part], heads, first=2) == []
+
+
+def test_sparse_pages_are_those_before_more_of_the_same_part():
+    from genmod.report.pdf import opens_with, sparse_pages
+
+    fills = [0.9, 0.3, 0.95, 0.2, 0.9, 0.1]
+    opens = [False, False, False, False, True, False]  # page 5 opens a part
+    assert sparse_pages(fills, opens) == [2]  # 4 precedes a part title, 6 is the last page
+    assert sparse_pages(fills, opens, first=3) == []
+    assert opens_with(
+        "\n Part 2 — Autoregressive model: a small\nGPT-2\n",
+        ["Part 2 — Autoregressive model: a small GPT-2"],
+    )
+    assert not opens_with("Part\n", ["Part 2 — Autoregressive model"])

@@ -366,13 +366,24 @@ def _check_layout(pdf_path: Path, html_text: str) -> None:
         return
     headings = [page.heading_text(h) for h in page.heading_html(html_text)]
     titles = [page.heading_text(h) for h in page.heading_html(html_text, "1")]
-    stranded = pdf.stranded_headings(pages, headings, first=pdf.first_page_of(pages, titles[1:2]))
+    first = pdf.first_page_of(pages, titles[1:2])
+    stranded = pdf.stranded_headings(pages, headings, first=first)
+    fills = pdf.page_fill(pdf_path)
+    sparse = []
+    if fills is not None and len(fills) == len(pages):
+        sparse = pdf.sparse_pages(fills, [pdf.opens_with(p, titles[1:]) for p in pages], first)
     log(
         f"report: PDF {len(pages)} pages"
         + (
             "; headings at the foot of a page: " + "; ".join(f"p. {n} {h!r}" for n, h in stranded)
             if stranded
             else ", no heading stranded at the foot of a page"
+        )
+        + (
+            "; under half full before more of the same part: "
+            + ", ".join(f"p. {n} ({100 * fills[n - 1]:.0f} %)" for n in sparse)
+            if sparse
+            else ", no page under half full before more of its part"
         )
     )
 

@@ -131,14 +131,17 @@ def page_texts(pdf_path: str | os.PathLike) -> list[str] | None:
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
 
+def opens_with(page: str, titles: list[str]) -> bool:
+    """Whether the page's first line is one of ``titles`` (or, wrapped, the start of one)."""
+    lines = [" ".join(line.split()) for line in page.splitlines() if line.strip()]
+    if not lines or len(lines[0]) < 10:  # a stray short line is no title
+        return False
+    return any(" ".join(t.split()).startswith(lines[0]) for t in titles if t)
+
+
 def first_page_of(pages: list[str], titles: list[str]) -> int:
     """The number of the first page that opens with one of ``titles`` (1 if none does)."""
-    for number, page in enumerate(pages, start=1):
-        lines = [" ".join(line.split()) for line in page.splitlines() if line.strip()]
-        # a long title wraps: its first line is a prefix of it
-        if lines and any(" ".join(t.split()).startswith(lines[0]) for t in titles if t):
-            return number
-    return 1
+    return next((n for n, page in enumerate(pages, start=1) if opens_with(page, titles)), 1)
 
 
 def stranded_headings(
@@ -160,3 +163,40 @@ def stranded_headings(
                 if line.startswith(h[:60]) and len(line) <= len(h) + 30:
                     found.append((number, h))
     return found
+
+
+def page_fill(pdf_path: str | os.PathLike, dpi: int = 20) -> list[float] | None:
+    """How far down each page its content reaches (0–1 of the text area's height, from the
+    page rendered in grey by ``pdftoppm``; the footer's page number left out), or None without
+    poppler-utils."""
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        return None
+    import numpy as np
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [exe, "-gray", "-r", str(dpi), str(pdf_path), f"{tmp}/p"],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        fills = []
+        for png in sorted(Path(tmp).glob("p-*.pgm"), key=lambda p: int(p.stem.split("-")[-1])):
+            a = np.asarray(Image.open(png), dtype=float)
+            h = a.shape[0]
+            top, bottom = int(0.057 * h), int(0.925 * h)  # the page's margins (16 / 18 mm)
+            rows = np.nonzero((a[top:bottom] < 200).any(axis=1))[0]
+            fills.append(float(rows[-1] + 1) / (bottom - top) if rows.size else 0.0)
+    return fills
+
+
+def sparse_pages(fills: list[float], opens_part: list[bool], first: int = 1) -> list[int]:
+    """Page numbers (from ``first`` on) filled less than half that are not followed by a page
+    opening a part or the appendix (where a new page is wanted) nor last."""
+    return [
+        n
+        for n, f in enumerate(fills, start=1)
+        if n >= first and f < 0.5 and n < len(fills) and not opens_part[n]
+    ]

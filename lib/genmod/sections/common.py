@@ -19,6 +19,7 @@ function from the record, never typed in a cell) and end with :meth:`Run.finish`
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -111,7 +112,8 @@ class Run:
             )
         )
         path = self.results.write(self.params["results_path"])
-        print("results written to", path)
+        # on stderr: a note for whoever runs the notebook, not a line of the write-up
+        print("results written to", path, file=sys.stderr)
 
 
 def start(
