@@ -1,4 +1,4 @@
-# genmod — make report (default), test, data, bench, lab, clean.
+# genmod — make report (default), sweep, test, data, bench, lab, clean.
 # Every target bootstraps what it needs: the virtual environment and the data.
 
 PYTHON_BOOT ?= python3
@@ -13,10 +13,12 @@ PROFILE ?= default
 SEED    ?= 0
 # Extra arguments for `python -m genmod.report`, e.g. ARGS="-p epochs=500 --retrain"
 ARGS    ?=
+# Seeds of `make sweep`, e.g. SEEDS="0 1 2 3 4" (ARGS: e.g. "--sections 01 -p lam=0,0.5,1")
+SEEDS   ?= 0 1 2
 ALICE   := data/alice_in_wonderland.txt
 
 .DEFAULT_GOAL := report
-.PHONY: report test data bench lab venv clean distclean lint
+.PHONY: report sweep test data bench lab venv clean distclean lint
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -35,6 +37,9 @@ data: $(ALICE)
 
 report: venv data
 	$(PY) -m genmod.report --device $(DEVICE) --profile $(PROFILE) --seed $(SEED) $(ARGS)
+
+sweep: venv data
+	$(PY) -m genmod.report.sweep --device $(DEVICE) --profile $(PROFILE) --seeds "$(SEEDS)" $(ARGS)
 
 test: venv data
 	$(PY) -m pytest
@@ -60,7 +65,7 @@ lab: venv
 # The reports, the trained-model cache and the execution cache (cache/executed/: executed
 # notebooks reused by `make report` while their inputs are unchanged).
 clean:
-	rm -rf reports/smoke reports/default reports/full reports/bench.json cache
+	rm -rf reports/smoke reports/default reports/full reports/sweep reports/bench.json cache
 
 distclean: clean
 	rm -rf $(VENV) $(ALICE)

@@ -378,7 +378,7 @@ def test_html_has_title_page_toc_parts_and_no_code(built):
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', page)) == 2 * 2 + 2
     assert "long line " + "x" * 400 in page
     assert "background-color: rgb(255, 0, 0)" in page
-    assert "Measured for U2: $\\sigma = 1.5$." in page
+    assert 'Measured for <a href="#U2">U2</a>: $\\sigma = 1.5$.' in page
     assert "|##|" in page  # the carriage-return redraws resolved to the last state
 
 
@@ -664,7 +664,7 @@ def test_unchanged_rebuild_executes_nothing(built, capsys):
     assert {stem: (out / f"{stem}.ipynb").read_bytes() for stem in qids} == before
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[")]
     assert len(lines) == len(qids) and all(": reused (key " in ln for ln in lines), lines
-    assert "Measured for U2" in again.html.read_text()
+    assert 'Measured for <a href="#U2">U2</a>' in again.html.read_text()
 
 
 # ---------------------------------------------------------------------------------------

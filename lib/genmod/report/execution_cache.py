@@ -201,7 +201,8 @@ def section_key(
     return Key(
         {
             "notebook": notebook_digest(notebook),
-            "parameters": to_jsonable(params),
+            # where results.json goes changes no number: a run is reused wherever it is wanted
+            "parameters": to_jsonable({k: v for k, v in params.items() if k != "results_path"}),
             "package": package or package_digest(package_dir),
             "data": data_digest(data_dir, params),
             "torch": torch.__version__,

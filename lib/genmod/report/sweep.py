@@ -1,0 +1,468 @@
+"""Sweeps: the section notebooks over several seeds (and parameter values), through Dask.
+
+``python -m genmod.report.sweep --seeds 0 1 2 [--sections 01] [-p lam=0,0.5,1]`` (what
+``make sweep SEEDS="0 1 2" ARGS="..."`` runs) executes every (section, parameter set) once:
+
+* each run is the report's own section execution (:func:`genmod.report.build._plan`): with
+  the same inputs as an earlier run, the report's included, it is restored from the execution
+  cache instead of executed, and every finished run is cached at once, so an interrupted
+  sweep resumes where it stopped;
+* the runs are tasks of Dask distributed: by default on an embedded ``LocalCluster`` sized
+  to the machine's cores (each task claims the CPU threads its section uses), or on the
+  cluster whose scheduler ``--scheduler tcp://host:8786`` (or ``DASK_SCHEDULER_ADDRESS``)
+  names; a worker needs the repository and its environment, and writes where the sweep's
+  outputs are (a shared folder on a cluster);
+* a failed run is reported with its section, parameters and the notebook's failing cell;
+  the others go on.
+
+Outputs, in ``reports/sweep/<profile>/``: ``runs/<run>/<notebook>.ipynb`` and
+``runs/<run>/<notebook>/results.json`` per run, ``sweep.json`` (every run's headline figures
+and verdicts, and per section and question: mean, standard deviation, min and max of the
+figure and how many runs each verdict holds in), and ``sweep.html`` / ``sweep.pdf``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import html
+import itertools
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from genmod.io import atomic_write_json, atomic_write_text
+from genmod.paths import DEFAULT_CACHE_DIR, NOTEBOOKS_DIR, REPORTS_DIR, resolve_path
+from genmod.report.base import ReportError, first_line, fmt_seconds, log
+
+
+@dataclass
+class RunSpec:
+    """One (section, parameter set) of a sweep."""
+
+    stem: str
+    source: str
+    name: str  # "seed=1" or "seed=1,lam=0.5"
+    seed: int
+    params: dict  # the swept parameters besides the seed
+    out_dir: str
+    profile: str = "default"
+    device: str = "auto"
+    cache_dir: str = str(DEFAULT_CACHE_DIR)
+    notebooks_dir: str = str(NOTEBOOKS_DIR)
+    threads: int | None = None
+
+    @property
+    def results_path(self) -> Path:
+        return Path(self.out_dir) / self.stem / "results.json"
+
+
+# ------------------------------------------------------------------------------ planning
+def parse_seeds(text: str | list) -> list[int]:
+    """'0 1 2' or '0,1,2' (or a list) → [0, 1, 2]; a one-line ValueError naming SEEDS."""
+    items = text if isinstance(text, list) else str(text).replace(",", " ").split()
+    seeds = []
+    for item in items:
+        try:
+            value = int(str(item))
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise ValueError(f"SEEDS={text!r}: {item!r} is not an integer >= 0")
+        if value not in seeds:
+            seeds.append(value)
+    if not seeds:
+        raise ValueError(f'SEEDS={text!r}: give at least one seed, e.g. SEEDS="0 1 2"')
+    return seeds
+
+
+def parse_sweep_param(item: str) -> tuple[str, list]:
+    """``NAME=V1,V2`` → (NAME, [V1, V2]); a single value or a JSON list is one value."""
+    name, sep, text = item.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise ValueError(f"--param {item!r}: expected NAME=VALUE or NAME=V1,V2,...")
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            value = parse(text)
+            break
+        except (ValueError, SyntaxError):
+            continue
+    else:
+        value = text
+    return name, list(value) if isinstance(value, tuple) else [value]
+
+
+def plan(
+    sources: list[Path],
+    seeds: list[int],
+    swept: dict[str, list],
+    out_root: Path,
+    profile: str,
+    device: str,
+    cache_dir: Path,
+    notebooks_dir: Path,
+) -> list[RunSpec]:
+    """Every (section, parameter set): each section crosses the seeds with the swept
+    parameters it declares (a section that declares none runs once per seed)."""
+    from genmod.report import execution_cache
+
+    declared_by = {s.stem: execution_cache.notebook_defaults(s) for s in sources}
+    unknown = [k for k in swept if not any(k in d for d in declared_by.values())]
+    if unknown:
+        raise ValueError(
+            f"--param {', '.join(unknown)}: not a parameter of {', '.join(s.name for s in sources)}"
+        )
+    threads = {s.stem: _threads(s.stem, profile, device) for s in sources}
+    runs = []
+    for src in sources:
+        names = [k for k in swept if k in declared_by[src.stem]]
+        for seed in seeds:
+            for values in itertools.product(*(swept[k] for k in names)):
+                params = dict(zip(names, values, strict=True))
+                name = ",".join(
+                    [f"seed={seed}", *(f"{k}={json.dumps(v)}" for k, v in params.items())]
+                )
+                spec = RunSpec(
+                    src.stem, str(src), name, seed, params, str(out_root / "runs" / _safe(name)),
+                    profile, device, str(cache_dir), str(notebooks_dir),
+                )  # fmt: skip
+                spec.threads = threads[src.stem]
+                runs.append(spec)
+    return runs
+
+
+def _threads(stem: str, profile: str, device: str) -> int | None:
+    """The CPU threads a run of ``stem`` uses (its config's cpu_threads; 1 off the CPU)."""
+    from genmod.report import execution_cache
+    from genmod.runtime import resolve_device
+
+    if resolve_device(device).type != "cpu":
+        return 1
+    try:
+        value = execution_cache.section_config(stem).settings(profile).cpu_threads
+    except Exception:  # noqa: BLE001 - no config or settings: unknown, all threads
+        return None
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "=,.-_" else "_" for c in name)
+
+
+# ------------------------------------------------------------------------------ one run
+def run_one(spec: RunSpec) -> dict:
+    """Execute (or restore from the execution cache) one run; never raises for a failing
+    notebook: the record says what failed where."""
+    from genmod.report import build, execute
+
+    t0 = time.perf_counter()
+    out_dir = Path(spec.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    marker = out_dir / f".{spec.stem}.running"
+    opts = build.BuildOptions(
+        device=spec.device, profile=spec.profile, seed=spec.seed,
+        extra_params=dict(spec.params), cache_dir=Path(spec.cache_dir),
+        notebooks_dir=Path(spec.notebooks_dir),
+    )  # fmt: skip
+    record = {"name": spec.name, "stem": spec.stem, "seed": spec.seed, "params": spec.params}
+    try:
+        plans, store = build._plan(opts, [Path(spec.source)], out_dir, Path(spec.cache_dir))
+        p = plans[0]
+        if p.lookup is not None and p.lookup.entry is not None:
+            from genmod.report.execution_cache import restore
+
+            restore(p.lookup.entry, p.output, p.results)
+            record["status"] = "reused"
+        else:
+            atomic_write_text(marker, str(time.time()))
+            p.results.unlink(missing_ok=True)
+            with execute.kernel_environment():
+                execute.execute_notebook(
+                    p.source, p.output, p.params, Path(spec.notebooks_dir), opts.kernel_name
+                )
+            if p.key is not None:
+                store.save(p.source.stem, p.key, p.output, p.results)
+            record["status"] = "ran"
+    except (ReportError, ValueError) as err:
+        record.update(status="failed", error=first_line(err, 400))
+    finally:
+        marker.unlink(missing_ok=True)
+    record["seconds"] = time.perf_counter() - t0
+    record["results"] = str(spec.results_path)
+    return record
+
+
+# ------------------------------------------------------------------------------ aggregate
+def _stats(values: list[float]) -> dict:
+    n = len(values)
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else math.nan
+    return {"n": n, "mean": mean, "sd": sd, "min": min(values), "max": max(values)}
+
+
+def aggregate(records: list[dict]) -> dict:
+    """Per section, parameter set (besides the seed) and question: the headline figure's
+    mean, sd, min and max over the runs, and how many runs each verdict holds in. A record
+    holds ``stem``, ``params`` and ``results`` (a results.json dict, or None if it failed)."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in records:
+        if r.get("results") is None:
+            continue
+        groups.setdefault((r["stem"], json.dumps(r["params"], sort_keys=True)), []).append(r)
+    out = []
+    for (stem, params), rs in groups.items():  # in the order of the runs
+        qids: list[str] = []
+        for r in rs:
+            qids += [q for q in r["results"].get("headlines", {}) if q not in qids]
+        questions = []
+        for q in qids:
+            heads = [r["results"]["headlines"][q] for r in rs if q in r["results"]["headlines"]]
+            values = [h["value"] for h in heads if isinstance(h.get("value"), int | float)]
+            verdicts: dict[str, int] = {}
+            for h in heads:
+                verdicts[h["verdict"]] = verdicts.get(h["verdict"], 0) + 1
+            title = rs[0]["results"].get("questions", {}).get(q, {}).get("title", "")
+            questions.append(
+                {
+                    "qid": q, "title": title, "figure": heads[0]["figure"],
+                    "fmt": heads[0].get("fmt", ".4g"), "runs": len(heads),
+                    "figure_stats": _stats(values) if values else None,
+                    "verdicts": verdicts,
+                }
+            )  # fmt: skip
+        out.append(
+            {"stem": stem, "params": json.loads(params), "runs": len(rs), "questions": questions}
+        )
+    return {"groups": out}
+
+
+# ------------------------------------------------------------------------------ write-up
+def _fmt(v: Any, fmt: str) -> str:
+    from genmod.sections.summary import format_value
+
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else format_value(v, fmt)
+
+
+def render_html(summary: dict, records: list[dict], meta: list[tuple[str, str]]) -> str:
+    """The sweep's page: per section and question the figure's spread and the verdicts'
+    counts; per run its figures (appendix)."""
+    from genmod.report.page import CSS_PATH
+
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>genmod sweep</title><style>{CSS_PATH.read_text()}</style></head><body>",
+        "<main class='gm-report'><header class='gm-title-page' id='title'>",
+        "<h1 class='gm-title'>Sweep: the headline figures over runs</h1><table class='gm-meta'>",
+        *(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in meta),
+        "</table><p class='gm-note'>Each figure and verdict is the one the run's own answer "
+        "functions recorded in its results.json; sd is the sample standard deviation over the "
+        "runs (— for a single run).</p></header>",
+    ]
+    for g in summary["groups"]:
+        label = ", ".join(f"{k}={json.dumps(v)}" for k, v in g["params"].items())
+        parts.append(
+            f"<section class='gm-part'><h1>{e(g['stem'])}{' — ' + e(label) if label else ''}</h1>"
+            f"<p>{g['runs']} run{'s' if g['runs'] != 1 else ''}.</p><div class='jp-RenderedHTMLCommon'>"
+            "<table><tr><th>question</th><th>headline figure</th><th>mean</th><th>sd</th>"
+            "<th>min</th><th>max</th><th>verdicts (runs)</th></tr>"
+        )
+        for q in g["questions"]:
+            s, f = q["figure_stats"] or {}, q["fmt"]
+            verdicts = "; ".join(f"{e(k)}: {v} of {q['runs']}" for k, v in q["verdicts"].items())
+            parts.append(
+                f"<tr><td>{e(q['qid'])} {e(q['title'])}</td><td>{e(q['figure'])}</td>"
+                + "".join(f"<td>{_fmt(s.get(k), f)}</td>" for k in ("mean", "sd", "min", "max"))
+                + f"<td style='text-align:left'>{verdicts}</td></tr>"
+            )
+        parts.append("</table></div></section>")
+    parts.append("<section class='gm-part gm-appendix'><h1 id='runs'>Appendix. Every run</h1>")
+    parts.append(
+        "<div class='jp-RenderedHTMLCommon'><table><tr><th>run</th><th>section</th>"
+        "<th>status</th><th>seconds</th><th>figures (question: value, verdict)</th></tr>"
+    )
+    for r in records:
+        heads = (r.get("results") or {}).get("headlines", {})
+        figs = "; ".join(
+            f"{e(q)}: {_fmt(h.get('value'), h.get('fmt', '.4g'))}, {e(h['verdict'])}"
+            for q, h in heads.items()
+        )
+        status = r["status"] + (f": {r['error']}" if r.get("error") else "")
+        parts.append(
+            f"<tr><td>{e(r['name'])}</td><td>{e(r['stem'])}</td><td style='text-align:left'>"
+            f"{e(status)}</td><td>{r['seconds']:.1f}</td><td style='text-align:left'>{figs}</td></tr>"
+        )
+    parts.append("</table></div></section></main></body></html>")
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------------------ driver
+@dataclass
+class SweepOptions:
+    seeds: list[int]
+    swept: dict[str, list] = field(default_factory=dict)
+    sections: list[str] | None = None
+    profile: str = "default"
+    device: str = "auto"
+    out_dir: Path | None = None
+    cache_dir: Path = DEFAULT_CACHE_DIR
+    notebooks_dir: Path = NOTEBOOKS_DIR
+    scheduler: str | None = None
+    pdf: bool = True
+    poll_seconds: float = 10.0
+
+
+def _client(scheduler: str | None, runs: list[RunSpec]):
+    from distributed import Client, LocalCluster
+
+    from genmod.report.build import cpu_cores
+
+    if scheduler:
+        return Client(scheduler), None, False
+    cores = cpu_cores()
+    cluster = LocalCluster(
+        n_workers=1, threads_per_worker=cores, processes=True, dashboard_address=None,
+        resources={"cores": cores},
+    )  # fmt: skip
+    return Client(cluster), cluster, True
+
+
+def run_sweep(opts: SweepOptions) -> dict:
+    from genmod.params import check_profile
+    from genmod.report import build
+    from genmod.report.build import cpu_cores, resolve_sections
+    from genmod.runtime import check_device_name
+
+    check_profile(opts.profile)
+    check_device_name(opts.device)
+    notebooks_dir = resolve_path(opts.notebooks_dir)
+    out_root = resolve_path(opts.out_dir) if opts.out_dir else REPORTS_DIR / "sweep" / opts.profile
+    sources = resolve_sections(opts.sections, notebooks_dir)
+    runs = plan(sources, opts.seeds, opts.swept, out_root, opts.profile, opts.device,
+                resolve_path(opts.cache_dir), notebooks_dir)  # fmt: skip
+    from genmod.report import execute
+
+    execute.check_kernel(build.KERNEL_NAME)
+    t0 = time.perf_counter()
+    client, cluster, embedded = _client(
+        opts.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS"), runs
+    )
+    startup = time.perf_counter() - t0
+    log(f"sweep: {len(runs)} runs on {'an embedded LocalCluster' if embedded else client.scheduler.address}"
+        f" ({cpu_cores()} cores; started in {startup:.1f} s)")  # fmt: skip
+    records: list[dict] = []
+    try:
+        cores = cpu_cores()
+        futures = {}
+        for spec in runs:
+            kw = {"resources": {"cores": min(spec.threads or cores, cores)}} if embedded else {}
+            futures[client.submit(run_one, spec, key=f"run-{spec.stem}-{_safe(spec.name)}",
+                                  pure=False, **kw)] = spec  # fmt: skip
+        from distributed import wait
+
+        pending = set(futures)
+        while pending:
+            try:
+                done, pending = wait(pending, opts.poll_seconds, return_when="FIRST_COMPLETED")
+            except TimeoutError:  # nothing finished within the poll: show what runs
+                done = set()
+            for f in done:
+                spec = futures[f]
+                try:
+                    r = f.result()
+                except Exception as err:  # noqa: BLE001 - a worker died too often: report it
+                    r = {"name": spec.name, "stem": spec.stem, "seed": spec.seed,
+                         "params": spec.params, "status": "failed", "seconds": math.nan,
+                         "error": f"{type(err).__name__}: {first_line(err, 300)}"}  # fmt: skip
+                records.append(r)
+                extra = f": {r['error']}" if r["status"] == "failed" else ""
+                log(f"sweep: [{len(records)}/{len(runs)}] {r['stem']} {r['name']}: {r['status']}"
+                    f" in {fmt_seconds(r['seconds'])}{extra}")  # fmt: skip
+            running = []
+            for spec in runs:
+                marker = Path(spec.out_dir) / f".{spec.stem}.running"
+                try:
+                    since = float(marker.read_text())
+                    running.append(f"{spec.stem} {spec.name} ({fmt_seconds(time.time() - since)})")
+                except (OSError, ValueError):
+                    pass
+            if pending and running:
+                log(f"sweep: {len(records)}/{len(runs)} done; running: {'; '.join(running)}")
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    for r in records:
+        path = Path(r.get("results", ""))
+        r["results"] = (
+            json.loads(path.read_text()) if r["status"] != "failed" and path.is_file() else None
+        )
+    order = {(s.stem, s.name): i for i, s in enumerate(runs)}
+    records.sort(key=lambda r: order[(r["stem"], r["name"])])
+    summary = aggregate(records)
+    total = time.perf_counter() - t0
+    meta = [("Profile", opts.profile), ("Device", opts.device), ("Seeds", " ".join(map(str, opts.seeds))),
+            ("Swept", ", ".join(f"{k}={v}" for k, v in opts.swept.items()) or "—"),
+            ("Runs", f"{len(runs)} ({sum(r['status'] == 'ran' for r in records)} executed, "
+                     f"{sum(r['status'] == 'reused' for r in records)} from the execution cache, "
+                     f"{sum(r['status'] == 'failed' for r in records)} failed)"),
+            ("Wall time", f"{fmt_seconds(total)} (cluster start-up {startup:.1f} s)")]  # fmt: skip
+    doc = {
+        "meta": dict(meta),
+        "cluster_startup_seconds": startup,
+        "wall_seconds": total,
+        "runs": [{k: v for k, v in r.items() if k != "results"}
+                 | {"headlines": (r["results"] or {}).get("headlines")} for r in records],
+        **summary,
+    }  # fmt: skip
+    out_root.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out_root / "sweep.json", doc)
+    html_path = out_root / "sweep.html"
+    atomic_write_text(html_path, render_html(summary, records, meta))
+    from genmod.report import pdf
+
+    chromium = pdf.find_chromium() if opts.pdf else None
+    if chromium:
+        pdf.print_pdf(html_path, out_root / "sweep.pdf", chromium, 30_000)
+    log(f"sweep: {fmt_seconds(total)} → {out_root / 'sweep.json'}, {html_path}"
+        + (f", {out_root / 'sweep.pdf'}" if chromium else ""))  # fmt: skip
+    failed = [r for r in records if r["status"] == "failed"]
+    doc["failed"] = len(failed)
+    return doc
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m genmod.report.sweep", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ap.add_argument("--seeds", default="0", help='seeds, e.g. "0 1 2" or 0,1,2')
+    ap.add_argument("--sections", nargs="+", metavar="NAME")
+    ap.add_argument("--profile", default="default")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("-p", "--param", action="append", default=[], metavar="NAME=V1,V2")
+    ap.add_argument("--out-dir", type=Path)
+    ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
+    ap.add_argument("--notebooks-dir", type=Path, default=NOTEBOOKS_DIR)
+    ap.add_argument("--scheduler", help="Dask scheduler address (default: an embedded cluster)")
+    ap.add_argument("--no-pdf", action="store_true")
+    a = ap.parse_args(argv)
+    try:
+        swept = dict(parse_sweep_param(item) for item in a.param)
+        opts = SweepOptions(
+            parse_seeds(a.seeds), swept, a.sections, a.profile, a.device, a.out_dir,
+            a.cache_dir, a.notebooks_dir, a.scheduler, not a.no_pdf,
+        )  # fmt: skip
+        doc = run_sweep(opts)
+    except (ValueError, ReportError) as err:
+        print(f"sweep: {err}", file=sys.stderr)
+        return 2
+    return 1 if doc["failed"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""Sweeps: parameter lists, the aggregate over runs, and a smoke sweep on the embedded cluster."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+
+import pytest
+from genmod.report import sweep
+
+
+def test_seeds_and_parameter_lists():
+    assert sweep.parse_seeds("0 1 2") == [0, 1, 2] == sweep.parse_seeds("0,1,2,1")
+    for bad in ("0 x", "-1", ""):
+        with pytest.raises(ValueError, match="SEEDS="):
+            sweep.parse_seeds(bad)
+    assert sweep.parse_sweep_param("lam=0,0.5,1") == ("lam", [0, 0.5, 1])
+    assert sweep.parse_sweep_param("bonus_target=[4, 5.5]") == ("bonus_target", [[4, 5.5]])
+    assert sweep.parse_sweep_param("bonus_target=[4,5.5],[-3,2.5]")[1] == [[4, 5.5], [-3, 2.5]]
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        sweep.parse_sweep_param("lam")
+
+
+def test_bad_seeds_fail_at_once_naming_them(capsys):
+    assert sweep.main(["--seeds", "0 one"]) == 2
+    assert "SEEDS='0 one': 'one' is not an integer >= 0" in capsys.readouterr().err
+
+
+def _run(stem, seed, value, verdict, params=None):
+    heads = {"U1": {"value": value, "verdict": verdict, "figure": "f", "fmt": ".3f"}}
+    return {"stem": stem, "name": f"seed={seed}", "params": params or {},
+            "results": {"headlines": heads, "questions": {"U1": {"title": "t"}}}}  # fmt: skip
+
+
+def test_aggregate_counts_verdicts_and_spreads_figures():
+    runs = [_run("01", 0, 1.0, "matches"), _run("01", 1, 1.5, "off"), _run("01", 2, 2.0, "off")]
+    runs.append({**_run("01", 3, 9.0, "off"), "results": None})  # a failed run: left out
+    runs.append(_run("01", 0, 5.0, "matches", {"lam": 1}))  # another parameter set
+    groups = sweep.aggregate(runs)["groups"]
+    assert [(g["params"], g["runs"]) for g in groups] == [({}, 3), ({"lam": 1}, 1)]
+    q = groups[0]["questions"][0]
+    assert q["verdicts"] == {"matches": 1, "off": 2}
+    s = q["figure_stats"]
+    assert s["mean"] == pytest.approx(1.5) and s["sd"] == pytest.approx(
+        statistics.stdev([1, 1.5, 2])
+    )
+    assert (s["min"], s["max"]) == (1.0, 2.0)
+    assert math.isnan(groups[1]["questions"][0]["figure_stats"]["sd"])
+
+
+@pytest.mark.slow
+def test_smoke_sweep_of_two_seeds_on_the_embedded_cluster(tmp_path, capsys):
+    args = ["--seeds", "0 1", "--sections", "01", "--profile", "smoke", "--device", "cpu",
+            "--out-dir", str(tmp_path / "sw"), "--cache-dir", str(tmp_path / "cache"), "--no-pdf"]  # fmt: skip
+    assert sweep.main(args) == 0
+    out = capsys.readouterr().out
+    assert "embedded LocalCluster" in out and out.count(": ran in") == 2
+    doc = json.loads((tmp_path / "sw" / "sweep.json").read_text())
+    assert (tmp_path / "sw" / "sweep.html").is_file()
+    results = [
+        json.loads((tmp_path / "sw" / "runs" / f"seed={s}" / "01_diffusion_unconditional"
+                    / "results.json").read_text())
+        for s in (0, 1)
+    ]  # fmt: skip
+    assert [r["params"]["seed"] for r in results] == [0, 1]
+    (group,) = doc["groups"]
+    assert group["runs"] == 2
+    for q in group["questions"]:
+        values = [r["headlines"][q["qid"]]["value"] for r in results]
+        verdicts = [r["headlines"][q["qid"]]["verdict"] for r in results]
+        assert q["figure_stats"]["mean"] == pytest.approx(sum(values) / 2)
+        assert q["figure_stats"]["min"] == min(values) and q["figure_stats"]["max"] == max(values)
+        assert q["verdicts"] == {v: verdicts.count(v) for v in verdicts}
+    # the same sweep again: both runs come from the execution cache
+    assert sweep.main(args) == 0
+    assert capsys.readouterr().out.count(": reused in") == 2
