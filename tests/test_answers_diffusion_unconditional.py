@@ -332,6 +332,17 @@ def test_answer_u1_variance_and_mean_off(rec):
     assert "deviates from x₀ by up to 0.050" in text and "stays at x₀" not in text
 
 
+def test_answer_u1_mean_bound_is_for_the_larger_of_two_coordinates(rec):
+    """mean_err is the larger |deviation| of two coordinates: beyond 2 SE (0.032 here) but
+    within its 95 % bound (2.24 SE = 0.035) is within the noise; beyond the bound is not."""
+    inside = A.u1(with_(rec, **{"forward.check.mean_err": 0.034}))
+    assert "stays at x₀ within the noise" in inside and "2.24 standard errors, is 0.035" in inside
+    outside = A.u1(with_(rec, **{"forward.check.mean_err": 0.036}))
+    assert (
+        "deviates from x₀ by up to 0.036" in outside and "(2.24 standard errors, 0.035)" in outside
+    )
+
+
 def test_answer_u1_noise_not_late(rec):
     text = A.u1(with_(rec, **{"forward.check.var_half": 0.8}))
     assert "second half" not in text and "gained 79.1 %" in text

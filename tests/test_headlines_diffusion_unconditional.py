@@ -87,7 +87,8 @@ def test_headline_U1_matches(rec):
 def test_headline_U1_off_mean(rec):
     h = check("U1", with_(rec, **{"forward.check.mean_err": 0.05}), "off")
     assert "both within the noise" in h.answer
-    assert "off x₀ by up to 0.050 (> 2 SE = 0.032)" in h.answer and "exact marginal" not in h.answer
+    assert "off x₀ by up to 0.050 (> the 95 % bound 0.035)" in h.answer
+    assert "exact marginal" not in h.answer
     assert "deviates from x₀" in A.u1(with_(rec, **{"forward.check.mean_err": 0.05}))
 
 
