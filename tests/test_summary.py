@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
 
 import pytest
@@ -10,6 +11,7 @@ from genmod.paths import REPO_ROOT
 from genmod.sections import summary
 
 SECTIONS = ("diffusion_unconditional", "diffusion_conditional", "autoregressive_gpt")
+HEADING = re.compile(r"^## ((?:U|C|A)\d+|Bonus) — (.*)$", re.M)
 ROW = re.compile(r"^\|\s*((?:U|C|A)\d+|Bonus)\s*\|\s*(.+?)\s*\|\s*$", re.M)
 
 
@@ -46,7 +48,14 @@ def test_questions_are_the_documented_ones(section):
     docs = _documented()
     for qid, q in questions.items():
         assert q.text == docs[qid], qid
-        assert q.title and len(q.title) <= 60
+    # the titles are the words after the id in the notebook's question headings
+    (notebook,) = (REPO_ROOT / "notebooks").glob(f"*_{section}.ipynb")
+    titles = {}
+    for cell in json.loads(notebook.read_text("utf-8"))["cells"]:
+        if cell["cell_type"] == "markdown":
+            for qid, title in HEADING.findall("".join(cell["source"])):
+                titles[qid] = title.strip()
+    assert titles == {qid: q.title for qid, q in questions.items()}
 
 
 def test_every_documented_question_has_a_short_answer():

@@ -318,7 +318,7 @@ class SweepOptions:
     poll_seconds: float = 10.0
 
 
-def _client(scheduler: str | None, runs: list[RunSpec]):
+def _client(scheduler: str | None):
     from distributed import Client, LocalCluster
 
     from genmod.report.build import cpu_cores
@@ -335,7 +335,7 @@ def _client(scheduler: str | None, runs: list[RunSpec]):
 
 def run_sweep(opts: SweepOptions) -> dict:
     from genmod.params import check_profile
-    from genmod.report import build
+    from genmod.report.base import KERNEL_NAME
     from genmod.report.build import cpu_cores, resolve_sections
     from genmod.runtime import check_device_name
 
@@ -348,7 +348,7 @@ def run_sweep(opts: SweepOptions) -> dict:
                 resolve_path(opts.cache_dir), notebooks_dir)  # fmt: skip
     from genmod.report import execute
 
-    execute.check_kernel(build.KERNEL_NAME)
+    execute.check_kernel(KERNEL_NAME)
     t0 = time.perf_counter()
     client, cluster, embedded = _client(
         opts.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS"), runs
