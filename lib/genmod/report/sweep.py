@@ -350,9 +350,7 @@ def run_sweep(opts: SweepOptions) -> dict:
 
     execute.check_kernel(KERNEL_NAME)
     t0 = time.perf_counter()
-    client, cluster, embedded = _client(
-        opts.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS"), runs
-    )
+    client, cluster, embedded = _client(opts.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS"))
     startup = time.perf_counter() - t0
     log(f"sweep: {len(runs)} runs on {'an embedded LocalCluster' if embedded else client.scheduler.address}"
         f" ({cpu_cores()} cores; started in {startup:.1f} s)")  # fmt: skip
