@@ -1167,3 +1167,38 @@ def test_sparse_pages_are_those_before_more_of_the_same_part():
         ["Part 2 — Autoregressive model: a small GPT-2"],
     )
     assert not opens_with("Part\n", ["Part 2 — Autoregressive model"])
+
+
+def _md_table(rows: int) -> str:
+    body = "".join(f"<tr><td>{i}</td><td>{i * i}</td></tr>" for i in range(rows))
+    return f"<table><thead><tr><th>n</th><th>n²</th></tr></thead><tbody>{body}</tbody></table>"
+
+
+def test_long_tables_fold_into_details_and_the_appendix_holds_them():
+    body = (
+        '<h2 id="U4">U4 — Number of sampling steps</h2><p>text</p>'
+        + _md_table(21)
+        + '<h3 id="p1-x">Short one</h3>'
+        + _md_table(20)
+        + '<h2 id="U5">U5 — An improved sampler</h2>'
+        + _md_table(32)
+    )
+    assert page.body_rows(_md_table(21)) == 21
+    assert page.body_rows("<table><tr><th>a</th></tr><tr><td>1</td></tr></table>") == 1
+    out, tables = page.fold_long_tables(body, first=3)
+    assert [(t.number, t.rows, t.under) for t in tables] == [
+        (3, 21, "U4 — Number of sampling steps"),
+        (4, 32, "U5 — An improved sampler"),
+    ]
+    assert out.count("<details") == 2 and out.count("<table") == 3  # the 20-row one stays
+    short = out.index("Short one")
+    assert "<details" not in out[short : out.index("U5 — An")]
+    for t in tables:  # each folded table sits whole inside its block, which links its copy
+        block = re.search(rf'<details class="gm-long" id="{t.source}">.*?</details>', out, re.S)
+        assert block and t.html in block.group(0) and f'href="#{t.anchor}"' in block.group(0)
+    assert page.fold_long_tables(body, min_rows=40) == (body, [])
+    html = page.render_page([], [], [], "T", None, tables)
+    ids = set(re.findall(r'id="([^"]+)"', html + out))
+    assert {"long-tables", "table-3", "table-4"} <= ids
+    assert all(h[1:] in ids for h in re.findall(r'href="(#[^"]+)"', html) if h != "#contents")
+    assert html.count(tables[1].html) == 1 and 'href="#table-4-text"' in html

@@ -75,3 +75,55 @@ def test_smoke_sweep_of_two_seeds_on_the_embedded_cluster(tmp_path, capsys):
     # the same sweep again: both runs come from the execution cache
     assert sweep.main(args) == 0
     assert capsys.readouterr().out.count(": reused in") == 2
+
+
+_KILLER = """\
+import json, os, signal
+from pathlib import Path
+
+root = Path(cache_dir).parent
+with open(root / "executions.log", "a") as f:
+    f.write(f"{seed}\\n")
+if seed == 1 and not (root / "killed").exists():  # the first run of seed 1 kills its worker
+    (root / "killed").write_text("once")
+    os.kill(os.getppid(), signal.SIGKILL)  # the kernel's parent: the Dask worker process
+    import time; time.sleep(60)
+out = Path(results_path)
+out.parent.mkdir(parents=True, exist_ok=True)
+head = {"value": float(seed), "verdict": "yes", "figure": "seed", "fmt": ".0f"}
+out.write_text(json.dumps({"params": {"seed": seed}, "headlines": {"U1": head}}))
+"""
+
+
+@pytest.mark.slow
+def test_sweep_resumes_after_a_killed_worker(tmp_path, capsys):
+    """A worker killed mid-run is restarted by its nanny and the run is retried; the runs it
+    had finished are not executed again, and the sweep completes."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    import nbformat
+
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "genmod", "display_name": "genmod", "language": "python"}
+    params = new_code_cell('device = "cpu"\nseed = 0\nprofile = "smoke"\nresults_path = "r.json"\n'
+                           'cache_dir = "cache"\nretrain = False\n')  # fmt: skip
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [new_markdown_cell("# Part — kill\n\n## U1 — A question"), params,
+                new_code_cell(_KILLER)]  # fmt: skip
+    nbformat.write(nb, nb_dir / "01_kill.ipynb")
+    args = ["--seeds", "0 1", "--sections", "01_kill", "--profile", "smoke", "--device", "cpu",
+            "--notebooks-dir",
+            str(nb_dir), "--out-dir", str(tmp_path / "sw"), "--cache-dir", str(tmp_path / "cache"),
+            "--no-pdf"]  # fmt: skip
+    assert sweep.main(args) == 0
+    assert (tmp_path / "killed").is_file()
+    executions = (tmp_path / "executions.log").read_text().split()
+    assert sorted(executions) == ["0", "1", "1"], executions  # seed 1 twice: killed, retried
+    doc = json.loads((tmp_path / "sw" / "sweep.json").read_text())
+    assert [r["status"] for r in doc["runs"]] == ["ran", "ran"]
+    assert doc["groups"][0]["questions"][0]["figure_stats"]["mean"] == pytest.approx(0.5)
+    assert sweep.main(args) == 0  # and once more: nothing is executed again
+    assert (tmp_path / "executions.log").read_text().split() == executions
+    assert capsys.readouterr().out.count(": reused in") == 2

@@ -237,6 +237,63 @@ def notebook_part(
     return Part(number, name, title[0], part_anchor, body, headings, glance=rows)
 
 
+#: Tables with more body rows than this are folded (:func:`fold_long_tables`).
+LONG_TABLE_ROWS = 20
+_TABLE_RE = re.compile(r"<table\b.*?</table>", re.S | re.I)
+_ROW_RE = re.compile(r"<tr\b", re.I)
+_THEAD_RE = re.compile(r"<thead\b.*?</thead>", re.S | re.I)
+
+
+@dataclass
+class LongTable:
+    """A table folded out of the running text: the text keeps it in a collapsed
+    ``<details>`` block (``source``), the PDF prints it in the appendix (``anchor``)."""
+
+    number: int
+    anchor: str
+    source: str
+    under: str  # the heading it sits under
+    rows: int
+    html: str
+
+
+def body_rows(table_html: str) -> int:
+    """Rows of a table outside its header."""
+    head = _THEAD_RE.search(table_html)
+    if head:
+        return len(_ROW_RE.findall(table_html)) - len(_ROW_RE.findall(head.group(0)))
+    return max(len(_ROW_RE.findall(table_html)) - 1, 0)
+
+
+def fold_long_tables(
+    body: str, first: int = 1, min_rows: int = LONG_TABLE_ROWS
+) -> tuple[str, list[LongTable]]:
+    """Fold every table of more than ``min_rows`` body rows into a collapsed ``<details>``
+    block whose summary names its size and its appendix copy (Table ``first``, ``first`` +
+    1, …); return the new body and the folded tables, for the appendix. On screen the block
+    opens in place; in print the block shows only its summary and the appendix the table."""
+    headings = [(m.start(), heading_text(m.group(3))) for m in _HEADING_RE.finditer(body)]
+    tables: list[LongTable] = []
+
+    def fold(match: re.Match) -> str:
+        rows = body_rows(match.group(0))
+        if rows <= min_rows:
+            return match.group(0)
+        number = first + len(tables)
+        under = next((t for pos, t in reversed(headings) if pos < match.start()), "")
+        t = LongTable(number, f"table-{number}", f"table-{number}-text", under, rows, match.group(0))
+        tables.append(t)
+        return (
+            f'<details class="gm-long" id="{t.source}"><summary>'
+            f'<span class="gm-screen-only">Table {number}: {rows} rows (show)</span>'
+            f'<span class="gm-print-only">Table {number} ({rows} rows) is printed in the '
+            f'appendix: <a href="#{t.anchor}">Table {number}</a>.</span>'
+            f"</summary>\n{match.group(0)}\n</details>"
+        )
+
+    return _TABLE_RE.sub(fold, body), tables
+
+
 _SPLIT_TAGS = re.compile(r"(<[^>]+>)")
 _NO_LINK = {"a", "h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "script", "style", "nav"}
 _MATH = re.compile(r"(\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\))", re.S)
@@ -337,6 +394,7 @@ def render_page(
     appendix: list[dict],
     title: str,
     mathjax_src: str | None,
+    long_tables: list[LongTable] = (),
 ) -> str:
     import jinja2
 
@@ -354,6 +412,7 @@ def render_page(
         meta=meta,
         parts=parts,
         appendix=appendix,
+        long_tables=list(long_tables),
         css=CSS_PATH.read_text(),
         mathjax_src=mathjax_src,
         note=(
@@ -374,7 +433,7 @@ def build_html(
 
     execute_seconds = execute_seconds or {}
     exporter = make_exporter()
-    used: set[str] = {"title", "glance", "contents", "run-record", "run-record-section"}
+    used: set[str] = {"title", "glance", "contents", "run-record", "run-record-section", "long-tables"}
     parts, appendix, runtimes, ran_with = [], [], [], []
     total = 0.0
     for number, path in enumerate(notebooks, start=1):
@@ -405,8 +464,12 @@ def build_html(
                 }
             )
     anchors = {h.qid: h.anchor for part in parts for h in part.headings if h.qid}
+    long_tables: list[LongTable] = []
     for part in parts:
-        part.html = link_questions(part.html, anchors)
+        part.html, folded = fold_long_tables(
+            link_questions(part.html, anchors), first=len(long_tables) + 1
+        )
+        long_tables += folded
     meta = run_meta(opts, runtimes, ran_with, [p.stem for p in notebooks])
     if len(parts) > 1 and total > 0:
         meta.append(("Notebooks executed in", fmt_seconds(total)))
@@ -416,7 +479,7 @@ def build_html(
             "report: warning: MathJax not found (pip install jupyter-server-mathjax); "
             "formulas will show as TeX source"
         )
-    return render_page(parts, meta, appendix, opts.title, mathjax_src)
+    return render_page(parts, meta, appendix, opts.title, mathjax_src, long_tables)
 
 
 def _torch_version() -> str:
