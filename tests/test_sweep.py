@@ -99,9 +99,8 @@ out.write_text(json.dumps({"params": {"seed": seed}, "headlines": {"U1": head}})
 def test_sweep_resumes_after_a_killed_worker(tmp_path, capsys):
     """A worker killed mid-run is restarted by its nanny and the run is retried; the runs it
     had finished are not executed again, and the sweep completes."""
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
     import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()

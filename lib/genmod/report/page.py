@@ -281,7 +281,9 @@ def fold_long_tables(
             return match.group(0)
         number = first + len(tables)
         under = next((t for pos, t in reversed(headings) if pos < match.start()), "")
-        t = LongTable(number, f"table-{number}", f"table-{number}-text", under, rows, match.group(0))
+        t = LongTable(
+            number, f"table-{number}", f"table-{number}-text", under, rows, match.group(0)
+        )
         tables.append(t)
         return (
             f'<details class="gm-long" id="{t.source}"><summary>'
@@ -433,7 +435,14 @@ def build_html(
 
     execute_seconds = execute_seconds or {}
     exporter = make_exporter()
-    used: set[str] = {"title", "glance", "contents", "run-record", "run-record-section", "long-tables"}
+    used: set[str] = {
+        "title",
+        "glance",
+        "contents",
+        "run-record",
+        "run-record-section",
+        "long-tables",
+    }
     parts, appendix, runtimes, ran_with = [], [], [], []
     total = 0.0
     for number, path in enumerate(notebooks, start=1):
