@@ -74,6 +74,37 @@ def test_compare_words():
     assert compare(0.05, float("nan"), "higher", "lower") == "not testable (too few values)"
 
 
+def _two_claims(rec):
+    from genmod.sections.markdown import compare
+
+    a = compare(rec["d"], 0.01, "higher", "lower")
+    return f"{a}, {compare(0.0, 0.01, 'higher', 'lower', 'same')}"
+
+
+def test_answers_record_the_comparisons_they_decide(tmp_path):
+    from genmod.sections.markdown import compare, recording_claims
+
+    with recording_claims() as claims:
+        compare(0.05, 0.01, "up", "down")
+        assert _two_claims({"d": -1.0}) == "lower, same"
+    assert [(c["site"], c["side"], c["word"]) for c in claims] == [
+        ("test_answers_record_the_comparisons_they_decide#1", "more", "up"),
+        ("_two_claims#1", "less", "lower"),
+        ("_two_claims#2", "same", "same"),
+    ]
+    assert claims[1]["words"] == ["higher", "lower", "within the noise"]
+    compare(1.0, 0.1, "a", "b")  # outside the block nothing is recorded
+    assert len(claims) == 3
+    run = common.start(_config(), {"Q1": _two_claims}, _ns(tmp_path))
+    run.record("d", 0.5)
+    run.answer("Q1")
+    got = run.results["claims"]["Q1"]
+    assert [(c["site"], c["side"]) for c in got] == [
+        ("_two_claims#1", "more"),
+        ("_two_claims#2", "same"),
+    ]
+
+
 def test_pooled_se():
     import math
 

@@ -27,10 +27,12 @@ def test_bad_seeds_fail_at_once_naming_them(capsys):
     assert "SEEDS='0 one': 'one' is not an integer >= 0" in capsys.readouterr().err
 
 
-def _run(stem, seed, value, verdict, params=None):
+def _run(stem, seed, value, verdict, params=None, word="higher"):
     heads = {"U1": {"value": value, "verdict": verdict, "figure": "f", "fmt": ".3f"}}
+    claim = {"site": "u1_answer#1", "words": ["higher", "lower", "same"], "word": word}
     return {"stem": stem, "name": f"seed={seed}", "params": params or {},
-            "results": {"headlines": heads, "questions": {"U1": {"title": "t"}}}}  # fmt: skip
+            "results": {"headlines": heads, "questions": {"U1": {"title": "t"}},
+                        "claims": {"U1": [claim]}}}  # fmt: skip
 
 
 def test_aggregate_counts_verdicts_and_spreads_figures():
@@ -47,6 +49,17 @@ def test_aggregate_counts_verdicts_and_spreads_figures():
     )
     assert (s["min"], s["max"]) == (1.0, 2.0)
     assert math.isnan(groups[1]["questions"][0]["figure_stats"]["sd"])
+    assert q["claims"] == [{"site": "u1_answer#1", "words": ["higher", "lower", "same"],
+                            "runs": 3, "sides": {"higher": 3}}]  # fmt: skip
+
+
+def test_a_claim_that_holds_in_one_run_of_two_is_reported_as_1_of_2():
+    runs = [_run("01", 0, 1.0, "yes"), _run("01", 1, 1.0, "yes", word="same")]
+    summary = sweep.aggregate(runs)
+    (claim,) = summary["groups"][0]["questions"][0]["claims"]
+    assert claim["runs"] == 2 and claim["sides"] == {"higher": 1, "same": 1}
+    page = sweep.render_html(summary, [dict(r, status="ran", seconds=1.0) for r in runs], [])
+    assert "higher: 1 of 2; same: 1 of 2" in page and "u1_answer#1" in page
 
 
 @pytest.mark.slow

@@ -206,6 +206,21 @@ def _stats(values: list[float]) -> dict:
     return {"n": n, "mean": mean, "sd": sd, "min": min(values), "max": max(values)}
 
 
+def _claims(per_run: list[list | None]) -> list[dict]:
+    """The comparisons of one question's answer over the runs that recorded them: per
+    comparison (its ``site``, see :func:`genmod.sections.markdown.recording_claims`), its
+    words, the runs that decided it and how many chose each side."""
+    out: dict[str, dict] = {}
+    for claims in per_run:
+        for c in claims or []:
+            entry = out.setdefault(c["site"], {"site": c["site"], "words": c["words"], "runs": 0,
+                                               "sides": {}})  # fmt: skip
+            entry["runs"] += 1
+            word = c.get("word") or c.get("side", "?")
+            entry["sides"][word] = entry["sides"].get(word, 0) + 1
+    return list(out.values())
+
+
 def aggregate(records: list[dict]) -> dict:
     """Per section, parameter set (besides the seed) and question: the headline figure's
     mean, sd, min and max over the runs, and how many runs each verdict holds in. A record
@@ -234,6 +249,7 @@ def aggregate(records: list[dict]) -> dict:
                     "fmt": heads[0].get("fmt", ".4g"), "runs": len(heads),
                     "figure_stats": _stats(values) if values else None,
                     "verdicts": verdicts,
+                    "claims": _claims([r["results"].get("claims", {}).get(q) for r in rs]),
                 }
             )  # fmt: skip
         out.append(
@@ -281,7 +297,25 @@ def render_html(summary: dict, records: list[dict], meta: list[tuple[str, str]])
                 + "".join(f"<td>{_fmt(s.get(k), f)}</td>" for k in ("mean", "sd", "min", "max"))
                 + f"<td style='text-align:left'>{verdicts}</td></tr>"
             )
-        parts.append("</table></div></section>")
+        parts.append("</table></div>")
+        claims = [(q, c) for q in g["questions"] for c in q.get("claims", [])]
+        if claims:
+            parts.append(
+                "<h2>Comparisons the answers decided</h2><p>Each comparison an answer makes "
+                "between two measured values (the larger, the smaller, or within two standard "
+                "errors of each other), named by the function that makes it, and how many runs "
+                "chose each side.</p><div class='jp-RenderedHTMLCommon'><table><tr>"
+                "<th>question</th><th>comparison</th><th>sides (runs)</th></tr>"
+            )
+            for q, c in claims:
+                sides = "; ".join(f"{e(k)}: {v} of {c['runs']}" for k, v in c["sides"].items())
+                parts.append(
+                    f"<tr><td>{e(q['qid'])}</td><td style='text-align:left'><code>{e(c['site'])}"
+                    f"</code> ({e(' / '.join(dict.fromkeys(c['words'])))})</td>"
+                    f"<td style='text-align:left'>{sides}</td></tr>"
+                )
+            parts.append("</table></div>")
+        parts.append("</section>")
     parts.append("<section class='gm-part gm-appendix'><h1 id='runs'>Appendix. Every run</h1>")
     parts.append(
         "<div class='jp-RenderedHTMLCommon'><table><tr><th>run</th><th>section</th>"

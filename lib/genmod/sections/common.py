@@ -31,7 +31,7 @@ import torch
 from genmod.io import atomic_write_json, to_jsonable
 from genmod.paths import resolve_path
 from genmod.runtime import StageTimer, resolve_device, run_metadata, seed_everything
-from genmod.sections.markdown import table
+from genmod.sections.markdown import recording_claims, table
 from genmod.sections.summary import Headline, Question
 from genmod.style import setup_notebook
 
@@ -47,6 +47,7 @@ class Results(dict):
         self["answers"] = {}
         self["questions"] = {}  # question id → {title, text}
         self["headlines"] = {}  # question id → the short answer (see genmod.sections.summary)
+        self["claims"] = {}  # question id → the comparisons its answer decided (markdown.compare)
 
     def write(self, path: str | os.PathLike) -> Path:
         return atomic_write_json(resolve_path(path), self)
@@ -90,8 +91,10 @@ class Run:
     def answer(self, qid: str) -> None:
         """Render question ``qid``'s answer (and, for an exercise question, its short answer)
         from the results recorded so far, record them and show the answer."""
-        text = self.answers[qid](self.results)
+        with recording_claims() as claims:
+            text = self.answers[qid](self.results)
         self.results["answers"][qid] = text
+        self.results["claims"][qid] = claims
         if qid in self.headlines:
             self.results["questions"][qid] = asdict(self.questions[qid])
             self.results["headlines"][qid] = self.headlines[qid](self.results).to_json()

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+#: While :func:`recording_claims` runs: every comparison :func:`compare` decides.
+_CLAIMS: ContextVar[list | None] = ContextVar("genmod_claims", default=None)
 
 
 def pct(x: float, digits: int = 1) -> str:
@@ -33,12 +39,34 @@ def compare(diff: float, err: float, more: str, less: str, same: str = "within t
     |diff| ≤ 2·err (two standard errors), else ``more`` (diff > 0) or ``less``; with no usable
     error (too few values) the difference is not called either way."""
     if not math.isfinite(diff):
-        return same
-    if not math.isfinite(err):
-        return "not testable (too few values)"
-    if abs(diff) <= 2 * err:
-        return same
-    return more if diff > 0 else less
+        side, word = "same", same
+    elif not math.isfinite(err):
+        side, word = "untestable", "not testable (too few values)"
+    elif abs(diff) <= 2 * err:
+        side, word = "same", same
+    else:
+        side, word = ("more", more) if diff > 0 else ("less", less)
+    claims = _CLAIMS.get()
+    if claims is not None:
+        site = sys._getframe(1).f_code.co_name
+        k = sum(c["site"].split("#")[0] == site for c in claims) + 1
+        claims.append(
+            {"site": f"{site}#{k}", "words": [more, less, same], "side": side, "word": word}
+        )
+    return word
+
+
+@contextmanager
+def recording_claims() -> Iterator[list[dict]]:
+    """Within the block, every :func:`compare` appends the comparison it decided to the
+    yielded list: ``site`` (the calling function and the how-manieth comparison it makes,
+    e.g. ``u3_answer#2``: the same claim in every run), ``words`` (more, less, same),
+    ``side`` (``more`` | ``less`` | ``same`` | ``untestable``) and the ``word`` chosen."""
+    token = _CLAIMS.set([])
+    try:
+        yield _CLAIMS.get()
+    finally:
+        _CLAIMS.reset(token)
 
 
 def pooled_se(p1: float, p2: float, n1: int, n2: int | None = None) -> float:
