@@ -965,7 +965,7 @@ def test_concurrent_sections_are_each_cached(cache_env, monkeypatch, jobs, threa
     the cores (here 2; a section of unknown threads runs alone)."""
     monkeypatch.setattr(execute, "Worker", FakeWorker)
     monkeypatch.setattr(rb, "cpu_cores", lambda: 2)
-    monkeypatch.setattr(rb, "_section_threads", lambda stem, profile, key: threads.get(stem))
+    monkeypatch.setattr(rb, "section_threads", lambda stem, profile, kind: threads.get(stem))
     FakeWorker.live, FakeWorker.most = [], 0
     result, log = cache_env.build(jobs=jobs)
     assert sorted(cache_env.stand_in.calls) == sorted(CACHE_SECTIONS)

@@ -143,6 +143,22 @@ class _Section:
     reason: str = ""
     threads: int | None = None  # CPU threads it uses (None: unknown, all of them)
 
+    @property
+    def cached(self) -> bool:
+        """Whether an earlier run with the same key can be restored instead of executed."""
+        return self.lookup is not None and self.lookup.entry is not None
+
+    def restore(self) -> None:
+        """The cached run's notebook and results.json, in place."""
+        execution_cache.restore(self.lookup.entry, self.output, self.results)
+
+    def keep(self, store: execution_cache.ExecutionCache) -> None:
+        """After a run: cache it (warn if it wrote no results.json)."""
+        if not self.results.is_file():
+            log(f"report: warning: {self.source.name} wrote no results.json at {self.results}")
+        if self.key is not None:
+            store.save(self.source.stem, self.key, self.output, self.results)
+
 
 def _plan(opts: BuildOptions, sources: list[Path], out_dir: Path, cache_dir: Path):
     """Each section's parameters, key and cache lookup (nothing runs yet)."""
@@ -179,7 +195,7 @@ def _plan(opts: BuildOptions, sources: list[Path], out_dir: Path, cache_dir: Pat
         except Exception as err:  # noqa: BLE001 - the notebook reports it when it runs
             plan.reason = f"no cache key: {type(err).__name__}: {first_line(err, 120)}"
         if plan.key is not None:
-            plan.threads = _section_threads(src.stem, opts.profile, plan.key)
+            plan.threads = section_threads(src.stem, opts.profile, plan.key.components["device"])
             if opts.rerun or opts.retrain:
                 plan.reason = "forced by --rerun" if opts.rerun else "forced by --retrain"
             else:
@@ -189,10 +205,10 @@ def _plan(opts: BuildOptions, sources: list[Path], out_dir: Path, cache_dir: Pat
     return plans, store
 
 
-def _section_threads(stem: str, profile: str, key: execution_cache.Key) -> int | None:
+def section_threads(stem: str, profile: str, device_type: str) -> int | None:
     """The CPU threads a section uses: 1 off the CPU (the device computes), else its
     config's ``settings(profile).cpu_threads``; None when unknown (torch's default: all)."""
-    if key.components.get("device") != "cpu":
+    if device_type != "cpu":
         return 1
     try:
         settings = execution_cache.section_config(stem).settings(profile)
@@ -220,9 +236,17 @@ def _execute_sections(
     decisions = {p.source.stem: p.reason for p in plans}
 
     def reuse(p: _Section) -> None:
-        entry = p.lookup.entry
-        execution_cache.restore(entry, p.output, p.results)
-        log(f"[{p.number}/{n}] {p.source.name}: {p.reason}, run of {entry.created} → {p.output}")
+        p.restore()
+        log(
+            f"[{p.number}/{n}] {p.source.name}: {p.reason}, run of {p.lookup.entry.created} "
+            f"→ {p.output}"
+        )
+
+    def done(p: _Section) -> None:
+        log(
+            f"[{p.number}/{n}] {p.source.name}: done in {fmt_seconds(seconds[p.source.stem])} → {p.output}"
+        )
+        p.keep(store)
 
     def run(p: _Section) -> None:
         p.results.unlink(missing_ok=True)  # never read a previous run's numbers
@@ -237,22 +261,12 @@ def _execute_sections(
             )
         finally:
             seconds[p.source.stem] = time.perf_counter() - t0
-        done = fmt_seconds(seconds[p.source.stem])
-        log(f"[{p.number}/{n}] {p.source.name}: done in {done} → {p.output}")
-        if not p.results.is_file():
-            log(f"report: warning: {p.source.name} wrote no results.json at {p.results}")
-        if p.key is not None:
-            store.save(p.source.stem, p.key, p.output, p.results)
+        done(p)
 
     def finish(p: _Section, worker: execute.Worker, t0: float) -> None:
         seconds[p.source.stem] = time.perf_counter() - t0
         worker.result()
-        done = fmt_seconds(seconds[p.source.stem])
-        log(f"[{p.number}/{n}] {p.source.name}: done in {done} → {p.output}")
-        if not p.results.is_file():
-            log(f"report: warning: {p.source.name} wrote no results.json at {p.results}")
-        if p.key is not None:
-            store.save(p.source.stem, p.key, p.output, p.results)
+        done(p)
 
     def launch(p: _Section) -> execute.Worker:
         p.results.unlink(missing_ok=True)
@@ -264,7 +278,7 @@ def _execute_sections(
             p.source, p.output, p.params, notebooks_dir, opts.kernel_name, opts.cell_timeout
         )
 
-    hits = [p for p in plans if p.lookup is not None and p.lookup.entry is not None]
+    hits = [p for p in plans if p.cached]
     todo = [p for p in plans if p not in hits]
     if opts.jobs is None:  # as the cores allow: each section takes the threads it uses
         capacity = cpu_cores()

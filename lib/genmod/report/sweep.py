@@ -118,7 +118,11 @@ def plan(
         raise ValueError(
             f"--param {', '.join(unknown)}: not a parameter of {', '.join(s.name for s in sources)}"
         )
-    threads = {s.stem: _threads(s.stem, profile, device) for s in sources}
+    from genmod.report.build import section_threads
+    from genmod.runtime import resolve_device
+
+    kind = resolve_device(device).type
+    threads = {s.stem: section_threads(s.stem, profile, kind) for s in sources}
     runs = []
     for src in sources:
         names = [k for k in swept if k in declared_by[src.stem]]
@@ -135,20 +139,6 @@ def plan(
                 spec.threads = threads[src.stem]
                 runs.append(spec)
     return runs
-
-
-def _threads(stem: str, profile: str, device: str) -> int | None:
-    """The CPU threads a run of ``stem`` uses (its config's cpu_threads; 1 off the CPU)."""
-    from genmod.report import execution_cache
-    from genmod.runtime import resolve_device
-
-    if resolve_device(device).type != "cpu":
-        return 1
-    try:
-        value = execution_cache.section_config(stem).settings(profile).cpu_threads
-    except Exception:  # noqa: BLE001 - no config or settings: unknown, all threads
-        return None
-    return value if isinstance(value, int) and value > 0 else None
 
 
 def _safe(name: str) -> str:
@@ -174,20 +164,17 @@ def run_one(spec: RunSpec) -> dict:
     try:
         plans, store = build._plan(opts, [Path(spec.source)], out_dir, Path(spec.cache_dir))
         p = plans[0]
-        if p.lookup is not None and p.lookup.entry is not None:
-            from genmod.report.execution_cache import restore
-
-            restore(p.lookup.entry, p.output, p.results)
+        if p.cached:
+            p.restore()
             record["status"] = "reused"
         else:
             atomic_write_text(marker, str(time.time()))
-            p.results.unlink(missing_ok=True)
+            p.results.unlink(missing_ok=True)  # never read a previous run's numbers
             with execute.kernel_environment():
                 execute.execute_notebook(
                     p.source, p.output, p.params, Path(spec.notebooks_dir), opts.kernel_name
                 )
-            if p.key is not None:
-                store.save(p.source.stem, p.key, p.output, p.results)
+            p.keep(store)
             record["status"] = "ran"
     except (ReportError, ValueError) as err:
         record.update(status="failed", error=first_line(err, 400))
