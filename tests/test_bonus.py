@@ -74,3 +74,30 @@ def test_noise_optimisation_reaches_target_with_oracle():
     assert a.extra["noise_log_prob"] < a.extra["typical_noise_log_prob"]  # atypical noise
     with pytest.raises(ValueError, match="lam"):
         B.optimise_noise(oracle, [4.0, 5.5], SCHED, T=5, lam=0.0)
+
+
+def test_bonus_figure_names_attempts_as_the_answer_does_in_colours_no_class_uses():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from genmod.diffusion.plots_conditional import bonus_trajectories, class_colors
+    from genmod.sections.diffusion_conditional.config import FIVE_REGIONS, bonus_name
+
+    tr = [[1.0, 0.0, 0.0], [0.0, 4.0, 5.5]]
+    attempts = [{"method": m, "target": [4, 5.5], "trajectory": tr} for m in
+                ("start_at_target", "invert_ddim", "optimise_noise")]  # fmt: skip
+    attempts.insert(1, {"method": "best_of_n", "n": 200, "target": [4, 5.5], "trajectory": tr})
+    names = {a["method"]: bonus_name(a) for a in attempts}
+    assert names["best_of_n"] == "Best of 200" and names["invert_ddim"] == "Invert DDIM"
+    fig = bonus_trajectories(attempts, FIVE_REGIONS, names)
+    right = fig.axes[1]
+    labels = (
+        [t.get_text() for t in right.get_legend().get_texts()]
+        if right.get_legend()
+        else [ln.get_label() for ln in right.get_lines()]
+    )
+    assert [n for n in names.values() if n in labels] == list(names.values())
+    used = {tuple(ln.get_color()) for ln in right.get_lines() if ln.get_label() in labels}
+    assert len(used) == 4 and not used & set(class_colors(FIVE_REGIONS.n_classes))
+    plt.close(fig)

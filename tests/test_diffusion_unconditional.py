@@ -187,3 +187,20 @@ def test_likelihood_check_records_the_density_and_solver():
         if k in lk:  # where the science gives the density of the x̂₀-returning sampler
             assert lk[k]["density"] == W.DENOISED_DENSITY
     assert lk["margin"] == 0.2 and abs(lk["truth"] + 1.3862943611198906) < 1e-12
+
+
+def test_sampler_study_figure_labels_its_reference_from_the_study():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from genmod.diffusion.plots import plot_sampler_study
+
+    curve = {"nfe": [5, 33], "energy_distance": [0.1, 0.02], "inside_fraction": [0.9, 0.99]}
+    study = {"ddim": {**curve, "label": "Euler in t (DDIM)"},
+             "heun": {**curve, "label": "Heun in σ", "nfe": [9, 65]}}  # fmt: skip
+    floor = {"values": [0.001, 0.002], "p95": 0.002, "median": 0.0015}
+    fig = plot_sampler_study(study, floor, reference="ddim")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "reference: Euler in t (DDIM) at 33 NFE" in labels  # the smoke profile's last T
+    plt.close(fig)

@@ -146,16 +146,18 @@ def heatmaps(
     return fig
 
 
-def bonus_trajectories(attempts: list[dict], partition: Partition):
+def bonus_trajectories(attempts: list[dict], partition: Partition, names: dict | None = None):
     """Left: x(t) and y(t) of each attempt over time (symlog: z may be huge); right: the
-    path near the data and the target."""
+    path near the data and the target. Attempts are drawn in colours no class uses (tab10
+    after the classes'), named by ``names`` (method → name; the method id otherwise)."""
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, PAGE_WIDTH_IN * 0.42))
     for k, a in enumerate(attempts):
         tr = np.asarray(a["trajectory"])
-        col = plt.get_cmap("tab10")(k)
-        a1.plot(tr[:, 0], tr[:, 1], color=col, lw=1.0, label=f"{a['method']}: x")
-        a1.plot(tr[:, 0], tr[:, 2], color=col, lw=1.0, ls="--", label=f"{a['method']}: y")
-        a2.plot(tr[:, 1], tr[:, 2], color=col, lw=0.9, label=a["method"])
+        col = plt.get_cmap("tab10")((partition.n_classes + k) % 10)
+        name = (names or {}).get(a["method"], a["method"])
+        a1.plot(tr[:, 0], tr[:, 1], color=col, lw=1.0, label=f"{name}: x")
+        a1.plot(tr[:, 0], tr[:, 2], color=col, lw=1.0, ls="--", label=f"{name}: y")
+        a2.plot(tr[:, 1], tr[:, 2], color=col, lw=0.9, label=name)
         a2.scatter(*tr[-1, 1:], color=col, marker="*", s=60, edgecolor="k", lw=0.4, zorder=5)
     tgt = attempts[0]["target"]
     a1.set_yscale("symlog", linthresh=1.0)

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from genmod.sections.diffusion_conditional.config import bonus_name
 from genmod.sections.markdown import compare, pct, plural, pooled_se, table
 from genmod.sections.summary import Headline, Question, headline
 
@@ -1120,7 +1121,7 @@ def bonus(rec: dict) -> str:
     )
     # 1. start at the target
     text += (
-        f"1. *Start at the target* (simple): z = target, then DDIM → output "
+        f"1. *{bonus_name(a0)}* (simple): z = target, then DDIM → output "
         f"({a0['final'][0]:.3f}, {a0['final'][1]:.3f}), distance **{a0['error']:.3f}**"
         + (" — reached" if a0["error"] <= tol else "")
         + "."
@@ -1142,7 +1143,7 @@ def bonus(rec: dict) -> str:
     text += "\n"
     # 2. best of n
     text += (
-        f"2. *Best of {a1['n']}* (simple): the closest of {a1['n']} ordinary samples → distance "
+        f"2. *{bonus_name(a1)}* (simple): the closest of {a1['n']} ordinary samples → distance "
         f"**{a1['error']:.3f}**"
     )
     if D is not None:
@@ -1176,7 +1177,7 @@ def bonus(rec: dict) -> str:
     typ = b.get("typical_z_log_prior", -math.log(2 * math.pi) - 1)
     norm_t = math.hypot(*tgt)
     text += (
-        f"3. *Invert DDIM* (principled): each Euler step of the sampler is inverted exactly "
+        f"3. *{bonus_name(a2)}* (principled): each Euler step of the sampler is inverted exactly "
         f"(fixed point, {a2['inversion_nfe']} model evaluations in all), giving "
         f"z = ({a2['z'][0]:.4g}, {a2['z'][1]:.4g}) (‖z‖ = {a2['z_norm']:.4g}); DDIM from that "
         f"z outputs the target to a distance of **{a2['error']:.2e}**"
@@ -1202,7 +1203,7 @@ def bonus(rec: dict) -> str:
     text += "\n"
     # 4. choose the noise
     text += (
-        f"4. *Choose the noise* (principled): Adam on z and the {a3['steps']} per-step noises "
+        f"4. *{bonus_name(a3)}* (principled): Adam on z and the {a3['steps']} per-step noises "
         f"of the λ = {a3['lam']:g} stochastic sampler through the sampler "
         f"({a3['iters']} iterations) → distance **{a3['error']:.2e}**"
         + (" — reached" if a3["error"] <= tol else f" — not within {tol:g}")

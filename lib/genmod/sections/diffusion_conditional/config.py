@@ -60,6 +60,20 @@ FIVE_REGIONS = Partition(
     )
 )
 CLASS_NAMES = ("L-shape", "thin strip", "small square", "two pieces", "frame")
+#: The bonus attempts' names, as the answer lists them and the figure's legend shows them.
+BONUS_NAMES = {
+    "start_at_target": "Start at the target",
+    "best_of_n": "Best of n",
+    "invert_ddim": "Invert DDIM",
+    "optimise_noise": "Choose the noise",
+}
+
+
+def bonus_name(attempt: dict) -> str:
+    """An attempt's name (its ``n`` filled in: "Best of 200")."""
+    name = BONUS_NAMES.get(attempt["method"], attempt["method"])
+    return name.replace(" n", f" {attempt['n']}") if "n" in attempt else name
+
 
 # Default C6 probes [x, y, class]: inside (matching class), the same location with another
 # class, inside a small class, just outside the square, well outside the square.

@@ -28,7 +28,12 @@ from genmod.diffusion.models import DenoiserConfig
 from genmod.diffusion.sampling import denoised
 from genmod.diffusion.schedules import ExpSchedule, Schedule
 from genmod.diffusion.train import TrainConfig, train_denoiser
-from genmod.sections.diffusion_conditional.config import CLASS_NAMES, FIVE_REGIONS, Settings
+from genmod.sections.diffusion_conditional.config import (
+    CLASS_NAMES,
+    FIVE_REGIONS,
+    Settings,
+    bonus_name,
+)
 
 CLASS_DIM = 16  # size of the class embedding
 EDGE_BAND = 0.05  # the band of the edge share in spread_stats (C.spread_stats's default)
@@ -553,4 +558,5 @@ def bonus(ctx: Context) -> dict:
 
 
 def figure_bonus(ctx: Context):
-    return PC.bonus_trajectories(ctx.bonus_attempts, ctx.partition)
+    names = {a["method"]: bonus_name(a) for a in ctx.bonus_attempts}
+    return PC.bonus_trajectories(ctx.bonus_attempts, ctx.partition, names)

@@ -62,9 +62,7 @@ def steps(run, s) -> None:
 
 
 def study(run, s) -> None:
-    plots.plot_sampler_study(
-        s.t["study"], s.floor, reference=s.t["study"]["ddim"]["energy_distance"][-1]
-    )
+    plots.plot_sampler_study(s.t["study"], s.floor, reference="ddim")
     plt.show()
 
 
