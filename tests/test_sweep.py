@@ -29,7 +29,13 @@ def test_bad_seeds_fail_at_once_naming_them(capsys):
 
 def _run(stem, seed, value, verdict, params=None, word="higher"):
     heads = {"U1": {"value": value, "verdict": verdict, "figure": "f", "fmt": ".3f"}}
-    claim = {"site": "u1_answer#1", "words": ["higher", "lower", "same"], "word": word}
+    side = {"higher": "more", "lower": "less", "same": "same"}.get(word, "more")
+    claim = {
+        "site": "u1_answer#1",
+        "words": ["higher", "lower", "same"],
+        "side": side,
+        "word": word,
+    }
     return {"stem": stem, "name": f"seed={seed}", "params": params or {},
             "results": {"headlines": heads, "questions": {"U1": {"title": "t"}},
                         "claims": {"U1": [claim]}}}  # fmt: skip
@@ -50,14 +56,14 @@ def test_aggregate_counts_verdicts_and_spreads_figures():
     assert (s["min"], s["max"]) == (1.0, 2.0)
     assert math.isnan(groups[1]["questions"][0]["figure_stats"]["sd"])
     assert q["claims"] == [{"site": "u1_answer#1", "words": ["higher", "lower", "same"],
-                            "runs": 3, "sides": {"higher": 3}}]  # fmt: skip
+                            "runs": 3, "sides": {"more": 3}}]  # fmt: skip
 
 
 def test_a_claim_that_holds_in_one_run_of_two_is_reported_as_1_of_2():
     runs = [_run("01", 0, 1.0, "yes"), _run("01", 1, 1.0, "yes", word="same")]
     summary = sweep.aggregate(runs)
     (claim,) = summary["groups"][0]["questions"][0]["claims"]
-    assert claim["runs"] == 2 and claim["sides"] == {"higher": 1, "same": 1}
+    assert claim["runs"] == 2 and claim["sides"] == {"more": 1, "same": 1}
     page = sweep.render_html(summary, [dict(r, status="ran", seconds=1.0) for r in runs], [])
     assert "higher: 1 of 2; same: 1 of 2" in page and "u1_answer#1" in page
 
@@ -139,3 +145,42 @@ def test_sweep_resumes_after_a_killed_worker(tmp_path, capsys):
     assert sweep.main(args) == 0  # and once more: nothing is executed again
     assert (tmp_path / "executions.log").read_text().split() == executions
     assert capsys.readouterr().out.count(": reused in") == 2
+
+
+def _tiny_notebook(nb_dir, stem: str, code: str = "pass") -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "genmod", "display_name": "genmod", "language": "python"}
+    params = new_code_cell('device = "cpu"\nseed = 0\nprofile = "smoke"\nresults_path = "r.json"\n'
+                           'cache_dir = "cache"\nretrain = False\n')  # fmt: skip
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [new_markdown_cell("# Part\n\n## U1 — A question"), params, new_code_cell(code)]
+    nbformat.write(nb, nb_dir / f"{stem}.ipynb")
+
+
+def test_render_only_writes_the_sweep_from_results_on_disk(tmp_path, capsys):
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    _tiny_notebook(nb_dir, "01_tiny", "raise SystemExit('must not run')")
+    out = tmp_path / "sw"
+    for seed, steps in ((0, 9), (1, 8)):  # an integer figure whose mean is not whole
+        r = _run("01", seed, steps, "yes", word="x")["results"]
+        r["headlines"]["U1"]["fmt"] = "d"
+        r["runtime"] = {"total_seconds": 12.5}
+        path = out / "runs" / f"seed={seed}" / "01_tiny" / "results.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(r))
+    args = ["--seeds", "0 1 2", "--sections", "01_tiny", "--notebooks-dir", str(nb_dir),
+            "--out-dir", str(out), "--render-only", "--no-pdf"]  # fmt: skip
+    assert sweep.main(args) == 1  # seed 2 has no results.json: a failed run, named
+    doc = json.loads((out / "sweep.json").read_text())
+    assert [r["status"] for r in doc["runs"]] == ["on disk", "on disk", "failed"]
+    assert "seed=2/01_tiny/results.json" in doc["runs"][2]["error"]
+    assert doc["runs"][0]["seconds"] == 12.5
+    (q,) = doc["groups"][0]["questions"]
+    assert q["figure_stats"]["mean"] == 8.5 and q["claims"][0]["sides"] == {"more": 2}
+    page = (out / "sweep.html").read_text()
+    assert "<td>8.50</td>" in page and "<td>9</td>" in page  # mean 8.5, max 9 of a 'd' figure
+    assert "higher: 2 of 2" in page

@@ -203,9 +203,18 @@ def _claims(per_run: list[list | None]) -> list[dict]:
             entry = out.setdefault(c["site"], {"site": c["site"], "words": c["words"], "runs": 0,
                                                "sides": {}})  # fmt: skip
             entry["runs"] += 1
-            word = c.get("word") or c.get("side", "?")
-            entry["sides"][word] = entry["sides"].get(word, 0) + 1
+            side = c.get("side", "?")
+            entry["sides"][side] = entry["sides"].get(side, 0) + 1
     return list(out.values())
+
+
+_SIDES = {"more": 0, "less": 1, "same": 2}
+
+
+def side_label(claim: dict, side: str, width: int = 60) -> str:
+    """The words a comparison uses for ``side`` (its first run's), shortened to ``width``."""
+    words = claim["words"][_SIDES[side]] if side in _SIDES else side
+    return words if len(words) <= width else words[: width - 1].rstrip() + "…"
 
 
 def aggregate(records: list[dict]) -> dict:
@@ -249,7 +258,11 @@ def aggregate(records: list[dict]) -> dict:
 def _fmt(v: Any, fmt: str) -> str:
     from genmod.sections.summary import format_value
 
-    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else format_value(v, fmt)
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    if fmt.endswith("d") and isinstance(v, float):  # a mean or sd of whole numbers
+        return format_value(int(v), fmt) if v.is_integer() else format(v, ".2f")
+    return format_value(v, fmt)
 
 
 def render_html(summary: dict, records: list[dict], meta: list[tuple[str, str]]) -> str:
@@ -295,11 +308,12 @@ def render_html(summary: dict, records: list[dict], meta: list[tuple[str, str]])
                 "<th>question</th><th>comparison</th><th>sides (runs)</th></tr>"
             )
             for q, c in claims:
-                sides = "; ".join(f"{e(k)}: {v} of {c['runs']}" for k, v in c["sides"].items())
+                sides = "; ".join(
+                    f"{e(side_label(c, k))}: {v} of {c['runs']}" for k, v in c["sides"].items()
+                )
                 parts.append(
                     f"<tr><td>{e(q['qid'])}</td><td style='text-align:left'><code>{e(c['site'])}"
-                    f"</code> ({e(' / '.join(dict.fromkeys(c['words'])))})</td>"
-                    f"<td style='text-align:left'>{sides}</td></tr>"
+                    f"</code></td><td style='text-align:left'>{sides}</td></tr>"
                 )
             parts.append("</table></div>")
         parts.append("</section>")
@@ -337,6 +351,7 @@ class SweepOptions:
     scheduler: str | None = None
     pdf: bool = True
     poll_seconds: float = 10.0
+    render_only: bool = False  # write the write-up from the runs already on disk
 
 
 def _client(scheduler: str | None):
@@ -369,8 +384,17 @@ def run_sweep(opts: SweepOptions) -> dict:
                 resolve_path(opts.cache_dir), notebooks_dir)  # fmt: skip
     from genmod.report import execute
 
-    execute.check_kernel(KERNEL_NAME)
     t0 = time.perf_counter()
+    if opts.render_only:  # the write-up from the runs' results.json on disk: nothing runs
+        records = [
+            {"name": r.name, "stem": r.stem, "seed": r.seed, "params": r.params,
+             "results": str(r.results_path), "seconds": math.nan}
+            | ({"status": "on disk"} if r.results_path.is_file()
+               else {"status": "failed", "error": f"no {r.results_path}"})
+            for r in runs
+        ]  # fmt: skip
+        return _write_up(opts, runs, records, out_root, t0, None)
+    execute.check_kernel(KERNEL_NAME)
     client, cluster, embedded = _client(opts.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS"))
     startup = time.perf_counter() - t0
     log(f"sweep: {len(runs)} runs on {'an embedded LocalCluster' if embedded else client.scheduler.address}"
@@ -417,11 +441,18 @@ def run_sweep(opts: SweepOptions) -> dict:
         client.close()
         if cluster is not None:
             cluster.close()
+    return _write_up(opts, runs, records, out_root, t0, startup)
+
+
+def _write_up(opts, runs, records, out_root: Path, t0: float, startup: float | None) -> dict:
+    """sweep.json, sweep.html and sweep.pdf from the runs' records."""
     for r in records:
         path = Path(r.get("results", ""))
         r["results"] = (
             json.loads(path.read_text()) if r["status"] != "failed" and path.is_file() else None
         )
+        if math.isnan(r["seconds"]) and r["results"]:  # read from disk: the run's own timing
+            r["seconds"] = r["results"].get("runtime", {}).get("total_seconds", math.nan)
     order = {(s.stem, s.name): i for i, s in enumerate(runs)}
     records.sort(key=lambda r: order[(r["stem"], r["name"])])
     summary = aggregate(records)
@@ -430,8 +461,11 @@ def run_sweep(opts: SweepOptions) -> dict:
             ("Swept", ", ".join(f"{k}={v}" for k, v in opts.swept.items()) or "—"),
             ("Runs", f"{len(runs)} ({sum(r['status'] == 'ran' for r in records)} executed, "
                      f"{sum(r['status'] == 'reused' for r in records)} from the execution cache, "
-                     f"{sum(r['status'] == 'failed' for r in records)} failed)"),
-            ("Wall time", f"{fmt_seconds(total)} (cluster start-up {startup:.1f} s)")]  # fmt: skip
+                     f"{sum(r['status'] == 'failed' for r in records)} failed"
+                     + (f", {sum(r['status'] == 'on disk' for r in records)} read from disk"
+                        if opts.render_only else "") + ")"),
+            ("Wall time", f"{fmt_seconds(total)}" + (f" (cluster start-up {startup:.1f} s)"
+                                                     if startup is not None else ""))]  # fmt: skip
     doc = {
         "meta": dict(meta),
         "cluster_startup_seconds": startup,
@@ -469,12 +503,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--notebooks-dir", type=Path, default=NOTEBOOKS_DIR)
     ap.add_argument("--scheduler", help="Dask scheduler address (default: an embedded cluster)")
     ap.add_argument("--no-pdf", action="store_true")
+    ap.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing: write sweep.json/html/pdf from the runs' results.json already on disk",
+    )
     a = ap.parse_args(argv)
     try:
         swept = dict(parse_sweep_param(item) for item in a.param)
         opts = SweepOptions(
             parse_seeds(a.seeds), swept, a.sections, a.profile, a.device, a.out_dir,
-            a.cache_dir, a.notebooks_dir, a.scheduler, not a.no_pdf,
+            a.cache_dir, a.notebooks_dir, a.scheduler, not a.no_pdf, render_only=a.render_only,
         )  # fmt: skip
         doc = run_sweep(opts)
     except (ValueError, ReportError) as err:
