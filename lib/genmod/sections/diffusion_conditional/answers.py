@@ -202,12 +202,7 @@ def c2(rec: dict) -> str:
         f"{cond.get('class_dim', 16)})` for the class, then "
         f"{plural(cond.get('n_layers', st['n_layers']), 'fully connected hidden layer')} of "
         f"width {cond.get('hidden', st['hidden'])}, the first taking [scaled point, noise-level "
-        + (
-            f"features, sin and cos of 2^k·π·x for k < {st['x_freqs']} (sharper class edges), "
-            if st.get("x_freqs")
-            else "features, "
-        )
-        + "class vector], and a linear output layer. It was trained for "
+        "features, class vector], and a linear output layer. It was trained for "
         f"{plural(p['epochs'], 'full-batch step')} "
         f"({plural(st['noise_draws'], 'noise draw')} per point per step; final loss "
         f"{tr['final_loss']:.3f}, the mean over the last {min(50, n_hist)} steps{cache}). "

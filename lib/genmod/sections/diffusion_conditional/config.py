@@ -142,11 +142,7 @@ _SETTINGS = {
         steer_starts=20,
         prior_draws=4000,
     ),
-    # Two Fourier frequencies of x sharpen the class edges the exercise's sampler must hit:
-    # over seeds 0–4 (seeds.py) the largest oracle − learned accuracy gap fell from 0.108 to
-    # 0.046 and the lowest improved-sampler accuracy rose from 0.916 to 0.939; 3 of the 5
-    # seeds meet both per-class targets (1 of 5 without)
-    "default": Settings(x_freqs=2),
+    "default": Settings(),
     "full": Settings(
         hidden=256,
         samples_per_class=2000,
