@@ -106,6 +106,9 @@ SETTINGS: dict[str, Settings] = {
         eval_interval=25,
         beta2=0.99,
         label_smoothing=0.05,
+        # the moving average's decay is min(0.995, (1 + k)/(10 + k)) at step k: in a run this
+        # short the ramp sets it (≈ 0.98 at the best step, k ≈ 350), so 0.995 and 0.998 give the
+        # same model (seed 3: best validation loss 4.8106 with either)
         ema_decay=0.995,
         patience=3,
         train_eval_tokens=2048,  # the 256-wide model: each evaluation costs ≈ 4 s
