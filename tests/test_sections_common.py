@@ -87,11 +87,13 @@ def test_answers_record_the_comparisons_they_decide(tmp_path):
     with recording_claims() as claims:
         compare(0.05, 0.01, "up", "down")
         assert _two_claims({"d": -1.0}) == "lower, same"
-    assert [(c["site"], c["side"], c["word"]) for c in claims] == [
+    sides = ("more", "less", "same")
+    assert [(c["site"], c["side"], c["words"][sides.index(c["side"])]) for c in claims] == [
         ("test_answers_record_the_comparisons_they_decide#1", "more", "up"),
         ("_two_claims#1", "less", "lower"),
         ("_two_claims#2", "same", "same"),
     ]
+    assert claims[0]["words"] == ["up", "down", "within the noise"]
     assert claims[1]["words"] == ["higher", "lower", "within the noise"]
     compare(1.0, 0.1, "a", "b")  # outside the block nothing is recorded
     assert len(claims) == 3

@@ -30,12 +30,7 @@ def test_bad_seeds_fail_at_once_naming_them(capsys):
 def _run(stem, seed, value, verdict, params=None, word="higher"):
     heads = {"U1": {"value": value, "verdict": verdict, "figure": "f", "fmt": ".3f"}}
     side = {"higher": "more", "lower": "less", "same": "same"}.get(word, "more")
-    claim = {
-        "site": "u1_answer#1",
-        "words": ["higher", "lower", "same"],
-        "side": side,
-        "word": word,
-    }
+    claim = {"site": "u1_answer#1", "words": ["higher", "lower", "same"], "side": side}
     return {"stem": stem, "name": f"seed={seed}", "params": params or {},
             "results": {"headlines": heads, "questions": {"U1": {"title": "t"}},
                         "claims": {"U1": [claim]}}}  # fmt: skip

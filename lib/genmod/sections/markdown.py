@@ -50,9 +50,7 @@ def compare(diff: float, err: float, more: str, less: str, same: str = "within t
     if claims is not None:
         site = sys._getframe(1).f_code.co_name
         k = sum(c["site"].split("#")[0] == site for c in claims) + 1
-        claims.append(
-            {"site": f"{site}#{k}", "words": [more, less, same], "side": side, "word": word}
-        )
+        claims.append({"site": f"{site}#{k}", "words": [more, less, same], "side": side})
     return word
 
 
@@ -60,8 +58,9 @@ def compare(diff: float, err: float, more: str, less: str, same: str = "within t
 def recording_claims() -> Iterator[list[dict]]:
     """Within the block, every :func:`compare` appends the comparison it decided to the
     yielded list: ``site`` (the calling function and the how-manieth comparison it makes,
-    e.g. ``u3_answer#2``: the same claim in every run), ``words`` (more, less, same),
-    ``side`` (``more`` | ``less`` | ``same`` | ``untestable``) and the ``word`` chosen."""
+    e.g. ``u3_answer#2``: the same claim in every run), ``words`` (more, less, same)
+    and ``side`` (``more`` | ``less`` | ``same`` | ``untestable``): the word chosen is
+    ``words[("more", "less", "same").index(side)]``."""
     token = _CLAIMS.set([])
     try:
         yield _CLAIMS.get()
