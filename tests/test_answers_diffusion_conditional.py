@@ -397,7 +397,23 @@ def test_answer_c2_plurals_and_cache():
     rec["train"]["loss_history"] = [3.0]
     text = A.c2(rec)
     assert "1 full-batch step " in text and "4 noise draws" in text
-    assert "last 1 steps, loaded from the cache" in text
+    assert "last 1 epoch, loaded from the cache" in text
+
+
+def test_answer_c2_says_how_it_was_trained_when_the_recipe_is_not_the_exercise_start():
+    plain = A.c2(make_record())
+    assert "minibatches" not in plain and "u^" not in plain and "sin and cos" not in plain
+    assert "the first taking [scaled point, noise-level features, class vector]" in plain
+    rec = make_record(settings__batch_size=500, settings__t_power=2.0, settings__x_freqs=2,
+                      settings__x_gate=0.2)  # fmt: skip
+    text = A.c2(rec)
+    assert "150 epochs in minibatches of 500 points (300 Adam steps)" in text  # 1000 points
+    assert "t = u^2" in text and "P(t < 0.2) = 0.45 instead of 0.20" in text
+    assert "sin and cos of (π, 2π)·x for each coordinate, multiplied by exp(−(σ/0.2)²)" in text
+    ungated = A.c2(make_record(settings__x_freqs=1))
+    assert "sin and cos of (π)·x for each coordinate, noise-level" in ungated
+    # a minibatch as large as the training set is one full-batch step per epoch
+    assert "150 full-batch steps" in A.c2(make_record(settings__batch_size=1000))
 
 
 # --------------------------------------------------------------------------- C3

@@ -3,6 +3,8 @@ geometry, class oracle and prior, conditional sampling, metrics, probabilities."
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -416,3 +418,88 @@ def test_ema_weights_are_the_moving_average():
     assert not torch.allclose(runs[0.0], runs[0.9])
     assert "ema_decay" not in TrainConfig().to_json()  # keys of models without EMA unchanged
     assert TrainConfig(ema_decay=0.9).to_json()["ema_decay"] == 0.9
+
+
+def test_minibatch_epochs_take_one_step_per_batch_and_full_batch_is_unchanged(monkeypatch):
+    """batch_size splits each epoch's shuffled noisy copy into Adam steps; batch_size = 0 (the
+    default) is the full-batch path, and neither the default nor t_power = 1 changes a key."""
+    from genmod.diffusion.models import Denoiser, DenoiserConfig
+    from genmod.diffusion.train import TrainConfig, fit
+
+    x0 = torch.rand(100, 2) * 2 - 1
+    assert TrainConfig(batch_size=0).steps(100) == TrainConfig().epochs
+    assert TrainConfig(epochs=3, batch_size=30).steps(100) == 12  # 30, 30, 30, 10
+    assert TrainConfig(epochs=3, batch_size=500).steps(100) == 3
+    seen = []
+    real = Denoiser.forward
+
+    def spy(self, x, t, c=None):
+        seen.append(len(x))
+        return real(self, x, t, c)
+
+    monkeypatch.setattr(Denoiser, "forward", spy)
+    torch.manual_seed(0)
+    model = Denoiser(DenoiserConfig(hidden=8, n_layers=1))
+    hist = fit(model, TrainConfig(epochs=2, lr=1e-2, batch_size=30), x0)
+    assert seen == [30, 30, 30, 10] * 2 and len(hist) == 2
+    monkeypatch.setattr(Denoiser, "forward", real)
+    params = {}
+    for bs in (0, 100):  # one batch of everything: the same numbers as the full batch
+        torch.manual_seed(0)
+        model = Denoiser(DenoiserConfig(hidden=8, n_layers=1))
+        h = fit(model, TrainConfig(epochs=5, lr=1e-2, batch_size=bs), x0)
+        params[bs] = (h, torch.cat([p.flatten() for p in model.parameters()]))
+    assert params[0][0] == params[100][0] and torch.equal(params[0][1], params[100][1])
+    for key, value in (("batch_size", 30), ("t_power", 2.0)):
+        assert key not in TrainConfig().to_json()
+        assert TrainConfig(**{key: value}).to_json()[key] == value
+
+
+def test_t_power_draws_more_small_noise_levels(monkeypatch):
+    """t = u^p: with p = 2 about √0.2 ≈ 45 % of the training times fall below 0.2 (20 % for
+    the exercise's U[0, 1])."""
+    from genmod.diffusion.models import Denoiser, DenoiserConfig
+    from genmod.diffusion.train import TrainConfig, fit
+
+    x0 = torch.rand(4000, 2) * 2 - 1
+    share = {}
+    for p in (1.0, 2.0):
+        ts = []
+        real = Denoiser.forward
+
+        def spy(self, x, t, c=None, ts=ts, real=real):
+            ts.append(torch.as_tensor(t).clone())
+            return real(self, x, t, c)
+
+        monkeypatch.setattr(Denoiser, "forward", spy)
+        fit(Denoiser(DenoiserConfig(hidden=8, n_layers=1)), TrainConfig(epochs=1, t_power=p), x0)
+        monkeypatch.setattr(Denoiser, "forward", real)
+        share[p] = float((torch.cat(ts) < 0.2).float().mean())
+    assert abs(share[1.0] - 0.2) < 0.03 and abs(share[2.0] - 0.2**0.5) < 0.03
+
+
+def test_gated_x_features_vanish_at_large_sigma_only():
+    """With x_gate the Fourier features of x enter the first layer multiplied by
+    exp(−(σ/x_gate)²): about 0 at σ = 1, about as large as ungated at σ = e^−5."""
+    from genmod.diffusion.models import Denoiser, DenoiserConfig
+
+    torch.manual_seed(0)
+    model = Denoiser(DenoiserConfig(hidden=16, n_layers=2, x_freqs=2, x_gate=0.05))
+    plain = Denoiser(DenoiserConfig(hidden=16, n_layers=2, x_freqs=2))
+    plain.load_state_dict(model.state_dict())
+    x = torch.rand(50, 2) * 2 - 1
+    inputs = {}
+    for name, m in (("gated", model), ("plain", plain)):
+        m.net[0].register_forward_hook(
+            lambda mod, a, out, name=name: inputs.__setitem__(name, a[0])
+        )
+    n_x = 2 * 2 * 2  # sin and cos, 2 frequencies, 2 coordinates: the last columns
+    for t in (1.0, 0.0):
+        model(x, t), plain(x, t)
+        g, p = inputs["gated"][:, -n_x:], inputs["plain"][:, -n_x:]
+        assert torch.equal(inputs["gated"][:, :-n_x], inputs["plain"][:, :-n_x])
+        gate = math.exp(-((math.exp(5 * (t - 1)) / 0.05) ** 2))
+        assert torch.allclose(g, p * gate, atol=1e-6)
+        assert (g.abs().max() < 1e-6) if t == 1.0 else (g.abs().max() > 0.5)
+    assert "x_gate" not in DenoiserConfig().to_json()
+    assert DenoiserConfig(x_gate=0.2).to_json()["x_gate"] == 0.2

@@ -1,9 +1,10 @@
 """Full-batch training of the denoiser on the exercise's loss, with a trained-model cache.
 
-One epoch = one Adam step on the whole training set (gradient descent, as the exercise
-suggests), optionally with several noise draws per point (``noise_draws``): for each copy
-draw t ~ U[0, 1] and ε ~ N(0, I), form x_t = x_0 + σ(t)·ε and minimise the mean of
-‖D(x_t, t[, c]) − ε‖² (the loss is on ε, not on σ²·ε).
+One epoch is one pass over the training set: by default one Adam step on the whole set
+(gradient descent, as the exercise suggests), or with ``batch_size`` > 0 one Adam step per
+minibatch of a fresh shuffle. Optionally several noise draws per point (``noise_draws``):
+for each copy draw t ~ U[0, 1] and ε ~ N(0, I), form x_t = x_0 + σ(t)·ε and minimise the
+mean of ‖D(x_t, t[, c]) − ε‖² (the loss is on ε, not on σ²·ε).
 """
 
 from __future__ import annotations
@@ -30,12 +31,22 @@ class TrainConfig:
     lr_min_ratio: float = 0.05
     warmup: int = 0  # linear warm-up steps
     ema_decay: float = 0.0  # > 0: the returned weights are an exponential moving average
+    batch_size: int = 0  # points per Adam step (0: the whole training set, one step per epoch)
+    t_power: float = 1.0  # t = u^t_power, u ~ U[0, 1]: > 1 draws more small noise levels
 
     def to_json(self) -> dict:
         d = asdict(self)
-        if not d["ema_decay"]:  # models trained before EMA existed keep their cache key
-            del d["ema_decay"]
+        for key, off in (("ema_decay", 0.0), ("batch_size", 0), ("t_power", 1.0)):
+            if d[key] == off:  # models trained before these settings existed keep their key
+                del d[key]
         return d
+
+    def steps_per_epoch(self, n: int) -> int:
+        """Adam steps per pass over ``n`` training points (the last minibatch may be short)."""
+        return 1 if not self.batch_size or self.batch_size >= n else -(-n // self.batch_size)
+
+    def steps(self, n: int) -> int:
+        return self.epochs * self.steps_per_epoch(n)
 
 
 def tensor_checksum(x: torch.Tensor | None) -> str | None:
@@ -45,13 +56,13 @@ def tensor_checksum(x: torch.Tensor | None) -> str | None:
     return hashlib.sha256(a.tobytes() + str(a.dtype).encode() + str(a.shape).encode()).hexdigest()
 
 
-def _lr_factor(cfg: TrainConfig, step: int) -> float:
+def _lr_factor(cfg: TrainConfig, step: int, total: int) -> float:
     if cfg.warmup and step < cfg.warmup:
         return (step + 1) / cfg.warmup
     if cfg.lr_schedule == "constant":
         return 1.0
     if cfg.lr_schedule == "cosine":
-        p = step / max(1, cfg.epochs - 1)
+        p = step / max(1, total - 1)
         return cfg.lr_min_ratio + (1 - cfg.lr_min_ratio) * 0.5 * (1 + math.cos(math.pi * p))
     raise ValueError(f"lr_schedule={cfg.lr_schedule!r}: accepted 'constant' | 'cosine'")
 
@@ -63,15 +74,17 @@ def fit(
     labels: torch.Tensor | None = None,
     schedule: Schedule | None = None,
 ) -> list[float]:
-    """Train ``model`` in place; return the loss of every epoch (full batch)."""
+    """Train ``model`` in place; return the loss of every epoch (the mean over its steps)."""
     schedule = schedule or model.schedule
     device = next(model.parameters()).device
     g = torch.Generator(device="cpu").manual_seed(cfg.seed)
     x0 = x0.to(device).repeat(cfg.noise_draws, 1)
     c = labels.to(device).repeat(cfg.noise_draws) if labels is not None else None
     n = x0.shape[0]
+    per_epoch = cfg.steps_per_epoch(n)
+    total = cfg.epochs * per_epoch
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(cfg, s))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(cfg, s, total))
     ema = None
     if cfg.ema_decay:
         from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
@@ -81,16 +94,26 @@ def fit(
     model.train()
     for _ in range(cfg.epochs):
         t = torch.rand(n, generator=g).to(device)
+        if cfg.t_power != 1.0:
+            t = t**cfg.t_power
         eps = torch.randn(n, 2, generator=g).to(device)
         xt = x0 + schedule.sigma(t)[:, None] * eps
-        loss = ((model(xt, t, c) - eps) ** 2).sum(1).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        if ema is not None:
-            ema.update_parameters(model)
-        history.append(loss.item())
+        if per_epoch == 1:
+            batches = [slice(None)]
+        else:
+            batches = torch.randperm(n, generator=g).to(device).split(cfg.batch_size)
+        epoch_loss = 0.0
+        for b in batches:
+            cb = None if c is None else c[b]
+            loss = ((model(xt[b], t[b], cb) - eps[b]) ** 2).sum(1).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if ema is not None:
+                ema.update_parameters(model)
+            epoch_loss += loss.item() / len(batches)
+        history.append(epoch_loss)
     if ema is not None:
         with torch.no_grad():
             for p, q in zip(model.parameters(), ema.module.parameters(), strict=True):

@@ -47,6 +47,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     label_smoothing: float = 0.0  # training loss only; evaluation is plain cross-entropy
     ema_decay: float = 0.0  # > 0: evaluate and keep an exponential moving average of weights
+    ema_ramp: float = 10.0  # the average's decay at step k is min(ema_decay, (1+k)/(ema_ramp+k))
     # evaluation / data
     eval_interval: int = 25
     patience: int = 0  # stop after this many evaluations without a new best (0 = never)
@@ -66,7 +67,10 @@ class TrainConfig:
         )
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if d["ema_ramp"] == 10.0:  # models trained before the ramp was a setting keep their key
+            del d["ema_ramp"]
+        return d
 
 
 def lr_at(it: int, cfg: TrainConfig) -> float:
@@ -162,7 +166,7 @@ def train(
     hist = History()
     best = {"val": float("inf"), "step": -1, "state": None}
     # The evaluated (and kept) model: the trained one, or the moving average of its weights
-    # θ̄ ← d·θ̄ + (1 − d)·θ after each step, with d = min(ema_decay, (1 + k)/(10 + k)).
+    # θ̄ ← d·θ̄ + (1 − d)·θ after each step, with d = min(ema_decay, (1 + k)/(ema_ramp + k)).
     scored = copy.deepcopy(model) if cfg.ema_decay > 0 else model
     ema_params = list(scored.parameters())
     live_params = list(model.parameters())
@@ -203,7 +207,7 @@ def train(
         opt.step()
         if scored is not model:
             with torch.no_grad():
-                d = min(cfg.ema_decay, (1 + it) / (10 + it))
+                d = min(cfg.ema_decay, (1 + it) / (cfg.ema_ramp + it))
                 torch._foreach_lerp_(ema_params, live_params, 1.0 - d)
         lv = loss.item()
         train_seconds += time.perf_counter() - t0

@@ -197,15 +197,43 @@ def c2(rec: dict) -> str:
     eff = {float(t): _num(v) for t, v in cond["class_effect"].items()}
     n_hist = len(tr.get("loss_history", [])) or p["epochs"]
     cache = ", loaded from the cache" if tr.get("from_cache") else ""
+    n_freqs, gate = st.get("x_freqs", 0), st.get("x_gate", 0.0)
+    features = "scaled point, noise-level features, class vector"
+    if n_freqs:
+        fade = (
+            f", multiplied by exp(−(σ/{gate:g})²) so that they act only at small σ" if gate else ""
+        )
+        freqs = ", ".join(f"{2**j}π" if j else "π" for j in range(n_freqs))
+        features = (
+            f"scaled point, sin and cos of ({freqs})·x for each coordinate{fade}, noise-level "
+            "features, class vector"
+        )
+    bs, n = st.get("batch_size", 0), p["n_points"]
+    if bs and bs < n:
+        per_epoch = -(-n // bs)
+        steps = (
+            f"{plural(p['epochs'], 'epoch')} in minibatches of {bs} points "
+            f"({p['epochs'] * per_epoch:,} Adam steps)"
+        )
+    else:
+        steps = plural(p["epochs"], "full-batch step")
+    power = st.get("t_power", 1.0)
+    times = (
+        f"; noise levels drawn as t = u^{power:g}, u ~ U[0, 1], so that small σ is drawn more "
+        f"often than under the exercise's t ~ U[0, 1] (P(t < 0.2) = {0.2 ** (1 / power):.2f} "
+        "instead of 0.20), and the loss is the mean under that draw"
+        if power != 1.0
+        else ""
+    )
     text = (
         f"The denoiser has {cond['n_params']:,} parameters: `Embedding({k}, "
         f"{cond.get('class_dim', 16)})` for the class, then "
         f"{plural(cond.get('n_layers', st['n_layers']), 'fully connected hidden layer')} of "
-        f"width {cond.get('hidden', st['hidden'])}, the first taking [scaled point, noise-level "
-        "features, class vector], and a linear output layer. It was trained for "
-        f"{plural(p['epochs'], 'full-batch step')} "
-        f"({plural(st['noise_draws'], 'noise draw')} per point per step; final loss "
-        f"{tr['final_loss']:.3f}, the mean over the last {min(50, n_hist)} steps{cache}). "
+        f"width {cond.get('hidden', st['hidden'])}, the first taking [{features}], and a "
+        f"linear output layer. It was trained for {steps} "
+        f"({plural(st['noise_draws'], 'noise draw')} per point per epoch{times}; final loss "
+        f"{tr['final_loss']:.3f}, the mean over the last {plural(min(50, n_hist), 'epoch')}"
+        f"{cache}). "
     )
     vals = ", ".join(f"{v:.3f} at t = {t:g}" for t, v in eff.items())
     if max(eff.values()) <= 0:

@@ -101,7 +101,10 @@ class Settings:
     hidden: int = 128
     n_layers: int = 3
     x_freqs: int = 0  # Fourier features of x (3 gave sharper edges but a lumpier density)
-    noise_draws: int = 1  # copies of the training set per full-batch step
+    x_gate: float = 0.0  # those features fade as exp(−(σ/x_gate)²) (0: not gated)
+    noise_draws: int = 1  # copies of the training set per step
+    batch_size: int = 0  # points per Adam step (0: full batch, one step per epoch)
+    t_power: float = 1.0  # training times t = u^t_power, u ~ U[0, 1] (1: the exercise's U[0, 1])
     lr: float = 3e-3
     ema_decay: float = 0.0  # exponential moving average of the weights (0: none)
     warmup: int = 0  # linear learning-rate warm-up steps

@@ -92,6 +92,7 @@ def train(ctx: Context) -> dict:
         hidden=S.hidden,
         n_layers=S.n_layers,
         x_freqs=S.x_freqs,
+        x_gate=S.x_gate,
         output="precond",
         class_dim=CLASS_DIM,
     )
@@ -102,6 +103,8 @@ def train(ctx: Context) -> dict:
         noise_draws=S.noise_draws,
         ema_decay=S.ema_decay,
         warmup=S.warmup,
+        batch_size=S.batch_size,
+        t_power=S.t_power,
     )
     model, history, from_cache = train_denoiser(
         model_cfg,
@@ -177,7 +180,11 @@ def conditioning(ctx: Context) -> dict:
 def figure_loss(ctx: Context):
     fig, ax = plt.subplots(figsize=(6, 2.6))
     ax.semilogy(ctx.history, lw=0.6)
-    ax.set_xlabel("training step (full batch)")
+    bs = ctx.settings.batch_size
+    full = not bs or bs >= ctx.params["n_points"]
+    ax.set_xlabel(
+        "epoch (one full-batch step)" if full else f"epoch (mean over its minibatches of {bs})"
+    )
     ax.set_ylabel("loss ‖D(x_t,t,c) − ε‖²")
     ax.set_title("Conditional denoiser: training loss")
     return fig
