@@ -407,7 +407,7 @@ def test_answer_c2_says_how_it_was_trained_when_the_recipe_is_not_the_exercise_s
     rec = make_record(settings__batch_size=500, settings__t_power=2.0, settings__x_freqs=2,
                       settings__x_gate=0.2)  # fmt: skip
     text = A.c2(rec)
-    assert "150 epochs in minibatches of 500 points (300 Adam steps)" in text  # 1000 points
+    assert "150 epochs in minibatches of 500 points (300 Adam steps; 1 noise draw" in text
     assert "t = u^2" in text and "P(t < 0.2) = 0.45 instead of 0.20" in text
     assert "sin and cos of (π, 2π)·x for each coordinate, multiplied by exp(−(σ/0.2)²)" in text
     ungated = A.c2(make_record(settings__x_freqs=1))

@@ -400,6 +400,7 @@ def test_seed_check_reports_the_per_class_table(tmp_path):
     assert all(0 <= v <= 1 for v in r["learned"] + r["oracle"] + r["improved"])
     gaps = [o - a for o, a in zip(r["oracle"], r["learned"], strict=True)]
     assert r["max_gap"] == max(gaps) and r["min_improved"] == min(r["improved"])
+    assert len(r["lik_err"]) == 5 and r["max_lik_err"] == max(abs(e) for e in r["lik_err"])
     assert "seed   3" in seeds.format_row(r)
 
 
@@ -502,4 +503,5 @@ def test_gated_x_features_vanish_at_large_sigma_only():
         assert torch.allclose(g, p * gate, atol=1e-6)
         assert (g.abs().max() < 1e-6) if t == 1.0 else (g.abs().max() > 0.5)
     assert "x_gate" not in DenoiserConfig().to_json()
-    assert DenoiserConfig(x_gate=0.2).to_json()["x_gate"] == 0.2
+    assert DenoiserConfig(x_freqs=2, x_gate=0.2).to_json()["x_gate"] == 0.2
+    assert DenoiserConfig(x_gate=0.2).to_json() == DenoiserConfig().to_json()  # nothing gated

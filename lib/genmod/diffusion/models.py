@@ -43,8 +43,8 @@ class DenoiserConfig:
 
     def to_json(self) -> dict:
         d = asdict(self)
-        if not d["x_gate"]:  # models trained before the gate existed keep their cache key
-            del d["x_gate"]
+        if not (d["x_gate"] and d["x_freqs"]):  # no gate, or nothing to gate: the key of the
+            del d["x_gate"]  # same model before the gate existed
         return d
 
 

@@ -210,30 +210,28 @@ def c2(rec: dict) -> str:
         )
     bs, n = st.get("batch_size", 0), p["n_points"]
     if bs and bs < n:
-        per_epoch = -(-n // bs)
-        steps = (
-            f"{plural(p['epochs'], 'epoch')} in minibatches of {bs} points "
-            f"({p['epochs'] * per_epoch:,} Adam steps)"
-        )
+        steps = f"{plural(p['epochs'], 'epoch')} in minibatches of {bs} points"
+        notes = [f"{p['epochs'] * -(-n // bs):,} Adam steps"]
     else:
-        steps = plural(p["epochs"], "full-batch step")
+        steps, notes = plural(p["epochs"], "full-batch step"), []
+    notes.append(f"{plural(st['noise_draws'], 'noise draw')} per point per epoch")
     power = st.get("t_power", 1.0)
-    times = (
-        f"; noise levels drawn as t = u^{power:g}, u ~ U[0, 1], so that small σ is drawn more "
-        f"often than under the exercise's t ~ U[0, 1] (P(t < 0.2) = {0.2 ** (1 / power):.2f} "
-        "instead of 0.20), and the loss is the mean under that draw"
-        if power != 1.0
-        else ""
+    if power != 1.0:
+        notes.append(
+            f"noise levels drawn as t = u^{power:g}, u ~ U[0, 1], so that small σ is drawn "
+            f"more often than under the exercise's t ~ U[0, 1] (P(t < 0.2) = "
+            f"{0.2 ** (1 / power):.2f} instead of 0.20), and the loss is the mean under that draw"
+        )
+    notes.append(
+        f"final loss {tr['final_loss']:.3f}, the mean over the last "
+        f"{plural(min(50, n_hist), 'epoch')}{cache}"
     )
     text = (
         f"The denoiser has {cond['n_params']:,} parameters: `Embedding({k}, "
         f"{cond.get('class_dim', 16)})` for the class, then "
         f"{plural(cond.get('n_layers', st['n_layers']), 'fully connected hidden layer')} of "
         f"width {cond.get('hidden', st['hidden'])}, the first taking [{features}], and a "
-        f"linear output layer. It was trained for {steps} "
-        f"({plural(st['noise_draws'], 'noise draw')} per point per epoch{times}; final loss "
-        f"{tr['final_loss']:.3f}, the mean over the last {plural(min(50, n_hist), 'epoch')}"
-        f"{cache}). "
+        f"linear output layer. It was trained for {steps} ({'; '.join(notes)}). "
     )
     vals = ", ".join(f"{v:.3f} at t = {t:g}" for t, v in eff.items())
     if max(eff.values()) <= 0:

@@ -98,13 +98,23 @@ PROFILES: dict[str, dict[str, Any]] = {
 class Settings:
     """Budgets that follow the profile but are not notebook parameters."""
 
+    # The training recipe. The learned samples miss their class by lying just outside its
+    # edges (median 0.006–0.009 away, the oracle's 0.003), so the recipe sharpens the model at
+    # small σ: minibatches of 500 (4 Adam steps per epoch at the cost of one full-batch step)
+    # and noise levels t = u^1.5 (more small σ). Over seeds 0–4 (default profile) the largest
+    # oracle − learned gap per seed is 0.019, 0.027, 0.056, 0.031, 0.031 (the exercise's start,
+    # full batch and t ~ U[0, 1]: 0.021, 0.036, 0.108, 0.037, 0.041) and the lowest improved
+    # accuracy 0.968, 0.951, 0.956, 0.963, 0.964 (before: 0.961, 0.916, 0.921, 0.939, 0.948).
     hidden: int = 128
     n_layers: int = 3
-    x_freqs: int = 0  # Fourier features of x (3 gave sharper edges but a lumpier density)
-    x_gate: float = 0.0  # those features fade as exp(−(σ/x_gate)²) (0: not gated)
+    # Fourier features of x: 2 frequencies, gated (x_gate = 0.2) and with t = u^2, meet both
+    # accuracy targets on seeds 0–4 but move every class's interior log-density 0.2–0.5 nats
+    # below the truth (seed 0: −0.45); ungated they made the likelihood ODE ~6× costlier
+    x_freqs: int = 0
+    x_gate: float = 0.0  # > 0: those features fade as exp(−(σ/x_gate)²)
     noise_draws: int = 1  # copies of the training set per step
-    batch_size: int = 0  # points per Adam step (0: full batch, one step per epoch)
-    t_power: float = 1.0  # training times t = u^t_power, u ~ U[0, 1] (1: the exercise's U[0, 1])
+    batch_size: int = 500  # points per Adam step (0: full batch, one step per epoch)
+    t_power: float = 1.5  # training times t = u^t_power, u ~ U[0, 1] (1: the exercise's U[0, 1])
     lr: float = 3e-3
     ema_decay: float = 0.0  # exponential moving average of the weights (0: none)
     warmup: int = 0  # linear learning-rate warm-up steps
