@@ -190,7 +190,8 @@ def test_answer_a1_settings_branches():
                                    "warmup_iters": 1},
                         "stopped_early": True, "steps_done": 3, "evals_after_best": 3,
                         "from_cache": True}))  # fmt: skip
-    assert "θ̄ ← 0.995·θ̄ + 0.005·θ" in t and "warm-up 1 step," in t
+    assert "d = min(0.995, (1 + k)/(10 + k)) (0.182 at the kept step)" in t  # step 2: k = 1
+    assert "warm-up 1 step," in t
     assert "Early stopping ended the run at step 3 of 4, 3 evaluations after" in t
     assert "loaded from the cache" in t and "−ln(ε/V) = 13.8" in t
     t = A.a1(rec(train={"config": {"patience": 3}}))

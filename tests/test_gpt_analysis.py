@@ -252,3 +252,8 @@ def test_ema_weights_are_scored_and_kept():
     assert ema["history"]["val"][1:] != plain["history"]["val"][1:]
     model = model_from_payload(ema)
     assert evaluate(model, s.val, 16) == pytest.approx(ema["val_loss"], abs=1e-5)
+    # a faster ramp (1 + k)/(ema_ramp + k) averages more steps: other scores, same training
+    fast = train(s, replace(cfg, ema_decay=0.9, ema_ramp=2.0), progress=False)
+    assert fast["history"]["step_loss"] == plain["history"]["step_loss"]
+    assert fast["history"]["val"][1:] != ema["history"]["val"][1:]
+    assert "ema_ramp" not in cfg.to_dict() and replace(cfg, ema_ramp=3.0).to_dict()["ema_ramp"] == 3

@@ -151,10 +151,13 @@ def a1(rec: dict) -> str:
         f"(training objective only), gradient clipping {c['grad_clip']}. "
     ]
     if c["ema_decay"] > 0:
+        ramp, k = c.get("ema_ramp", 10.0), max(t["best_step"] - 1, 0)
+        d_best = min(c["ema_decay"], (1 + k) / (ramp + k))
         out.append(
             f"The weights evaluated and kept are an exponential moving average of the trained "
-            f"ones (θ̄ ← {c['ema_decay']}·θ̄ + {1 - c['ema_decay']:.3g}·θ after each step), a "
-            f"choice made by validation loss (the README's performance section lists the runs). "
+            f"ones: θ̄ ← d·θ̄ + (1 − d)·θ after step k, with d = min({c['ema_decay']}, "
+            f"(1 + k)/({ramp:g} + k)) ({d_best:.3f} at the kept step), a choice made by "
+            f"validation loss (the README's performance section lists the runs). "
         )
     if t["stopped_early"]:
         out.append(
