@@ -3,8 +3,8 @@
 One epoch is one pass over the training set: by default one Adam step on the whole set
 (gradient descent, as the exercise suggests), or with ``batch_size`` > 0 one Adam step per
 minibatch of a fresh shuffle. Optionally several noise draws per point (``noise_draws``):
-for each copy draw t ~ U[0, 1] (or t = u^t_power, u ~ U[0, 1]) and ε ~ N(0, I), form x_t = x_0 + σ(t)·ε and minimise the
-mean of ‖D(x_t, t[, c]) − ε‖² (the loss is on ε, not on σ²·ε).
+for each copy draw t ~ U[0, 1] (or t = u^t_power) and ε ~ N(0, I), form x_t = x_0 + σ(t)·ε
+and minimise the mean of ‖D(x_t, t[, c]) − ε‖² (the loss is on ε, not on σ²·ε).
 """
 
 from __future__ import annotations
