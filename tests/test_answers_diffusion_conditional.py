@@ -405,7 +405,7 @@ def test_answer_c2_says_how_it_was_trained_when_the_recipe_is_not_the_exercise_s
     assert "minibatches" not in plain and "u^" not in plain and "sin and cos" not in plain
     assert "the first taking [scaled point, noise-level features, class vector]" in plain
     rec = make_record(settings__batch_size=500, settings__t_power=2.0, settings__x_freqs=2,
-                      settings__x_gate=0.2)  # fmt: skip
+                      settings__x_gate=0.2, train__adam_steps=300)  # fmt: skip
     text = A.c2(rec)
     assert "150 epochs in minibatches of 500 points (300 Adam steps; 1 noise draw" in text
     assert "t = u^2" in text and "P(t < 0.2) = 0.45 instead of 0.20" in text

@@ -90,7 +90,7 @@ def fit(
         from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
         ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay))
-    history: list[float] = []
+    epoch_losses: list[torch.Tensor] = []  # on the device: no host sync inside the loop
     model.train()
     for _ in range(cfg.epochs):
         t = torch.rand(n, generator=g).to(device)
@@ -102,7 +102,7 @@ def fit(
             batches = [slice(None)]
         else:
             batches = torch.randperm(n, generator=g).to(device).split(cfg.batch_size)
-        epoch_loss = 0.0
+        epoch_loss = torch.zeros((), dtype=torch.float64, device=device)
         for b in batches:
             cb = None if c is None else c[b]
             loss = ((model(xt[b], t[b], cb) - eps[b]) ** 2).sum(1).mean()
@@ -112,8 +112,9 @@ def fit(
             sched.step()
             if ema is not None:
                 ema.update_parameters(model)
-            epoch_loss += loss.item() / len(batches)
-        history.append(epoch_loss)
+            epoch_loss += loss.detach()
+        epoch_losses.append(epoch_loss / len(batches))
+    history = torch.stack(epoch_losses).tolist() if epoch_losses else []
     if ema is not None:
         with torch.no_grad():
             for p, q in zip(model.parameters(), ema.module.parameters(), strict=True):

@@ -211,7 +211,7 @@ def c2(rec: dict) -> str:
     bs, n = st.get("batch_size", 0), p["n_points"]
     if bs and bs < n:
         steps = f"{plural(p['epochs'], 'epoch')} in minibatches of {bs} points"
-        notes = [f"{p['epochs'] * -(-n // bs):,} Adam steps"]
+        notes = [f"{tr['adam_steps']:,} Adam steps"]
     else:
         steps, notes = plural(p["epochs"], "full-batch step"), []
     notes.append(f"{plural(st['noise_draws'], 'noise draw')} per point per epoch")

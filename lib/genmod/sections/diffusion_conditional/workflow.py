@@ -126,6 +126,7 @@ def train(ctx: Context) -> dict:
         "final_loss": float(np.mean(history[-50:])),
         "from_cache": from_cache,
         "seconds": getattr(model, "train_seconds", None),
+        "adam_steps": train_cfg.steps(len(x0)),
     }
 
 
