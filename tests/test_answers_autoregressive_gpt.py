@@ -194,6 +194,9 @@ def test_answer_a1_settings_branches():
     assert "warm-up 1 step," in t
     assert "Early stopping ended the run at step 3 of 4, 3 evaluations after" in t
     assert "loaded from the cache" in t and "−ln(ε/V) = 13.8" in t
+    t = A.a1(rec(train={"config": {"patience": 1}, "stopped_early": True, "steps_done": 3,
+                        "evals_after_best": 1}))  # fmt: skip
+    assert "at step 3 of 4, 1 evaluation after the best one" in t
     t = A.a1(rec(train={"config": {"patience": 3}}))
     assert "did not trigger: the run used all 4 steps" in t
 
@@ -367,6 +370,26 @@ def test_answer_a5_length_bound_and_end_of_text():
     assert "sentence end after" not in t and "beyond the 2-token window" in t
     t = A.a5(rec(logprob={"stop": "end-of-text token", "ended": False}))
     assert "drew `<|endoftext|>` before a sentence end" in t
+
+
+def test_answer_a5_draws_dropped_or_none_ended():
+    assert "It is draw" not in A.a5(rec()) and "dropped" not in A.a5(rec())  # the first draw
+    t = A.a5(rec(logprob={"draw": 2, "draws": 5, "earlier_stops": ["length bound"],
+                          "max_tokens": 4}))  # fmt: skip
+    assert (
+        "It is draw 2 of at most 5: 1 earlier draw ended no sentence (1 reached the 4-token "
+        "bound) and was dropped, so the sentence is a sample of the sampling distribution "
+        "conditioned on a sentence ending within the bound" in t
+    )
+    t = A.a5(rec(logprob={"draw": 4, "draws": 5, "max_tokens": 4, "earlier_stops": [
+        "length bound", "end-of-text token", "length bound"]}))  # fmt: skip
+    assert "3 earlier draws ended no sentence (2 reached the 4-token bound, 1 drew " in t
+    assert "and were dropped" in t
+    t = A.a5(rec(logprob={"stop": "length bound", "ended": False, "next_token": None,
+                          "max_tokens": 4, "draw": 3, "draws": 3,
+                          "earlier_stops": ["length bound"] * 2}))  # fmt: skip
+    assert "None of the 3 draws ended a sentence (the 2 earlier ones: 2 reached the 4-token" in t
+    assert "conditioned on a sentence" not in t and "this is the last" in t
 
 
 def test_answer_a5_more_likely_less_likely_within_noise():

@@ -128,6 +128,28 @@ def test_sample_sentence_ends_a_sentence():
         assert len(s.ids) == s.max_tokens or s.stop == "end-of-text token"
 
 
+def test_sample_sentence_draws_again_until_a_sentence_ends():
+    """A draw that reaches the bound is dropped and the next one (same generator) is taken;
+    the first draw is what ``draws=1`` returns; when no draw ends a sentence the last one is
+    returned with its own stop."""
+    model, _ = tiny_trained()
+    one = sample_sentence(model, seed=0, max_tokens=24, min_words=3)
+    many = sample_sentence(model, seed=0, max_tokens=24, min_words=3, draws=6)
+    assert one.stop == "length bound" and one.draw == 1 and one.earlier_stops == []
+    assert many.ended and many.draw > 1 and many.draws == 6
+    assert many.earlier_stops == ["length bound"] * (many.draw - 1)
+    assert sentence_end(token_strings(many.ids) + [many.next_token], 3) == len(many.ids)
+    assert many.ids != one.ids[: len(many.ids)]  # a later draw, not a prefix of the first
+    lp = ids_logprob(model, many.ids)
+    assert lp.total == pytest.approx(sum(many.model_logprobs), abs=1e-4)
+    ended = sample_sentence(model, seed=1, max_tokens=24, min_words=3, draws=6)
+    assert ended.draw == 1 and ended.ended  # a first draw that ends is kept
+    none = sample_sentence(model, seed=2, max_tokens=8, min_words=3, draws=3)
+    assert none.stop == "length bound" and none.draw == 3 and len(none.earlier_stops) == 2
+    with pytest.raises(ValueError, match="draws=0"):
+        sample_sentence(model, draws=0)
+
+
 def test_sampling_then_scoring_gives_the_samplers_logprobs():
     """The drawn ids are scored as they are (the first conditioned on <|endoftext|>), and the
     scores are the log-probabilities the sampler recorded while drawing."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -170,38 +170,22 @@ class SampledSentence:
     max_tokens: int
     next_token: str | None = None  # the drawn token after the sentence (whitespace or EOT)
     cropped: bool = False  # some token was conditioned on fewer tokens than precede it
+    draw: int = 1  # which draw this is (``draws > 1``: the earlier ones ended no sentence)
+    draws: int = 1  # the most draws allowed
+    earlier_stops: list[str] = field(default_factory=list)  # why each earlier draw was dropped
 
     @property
     def ended(self) -> bool:
         return self.stop == "sentence end"
 
 
-@torch.no_grad()
-def sample_sentence(
-    model: GPT,
-    seed: int = 0,
-    temperature: float = 0.8,
-    top_k: int | None = 40,
-    min_words: int = 5,
-    max_tokens: int = 48,
-) -> SampledSentence:
-    """Sample from ``<|endoftext|>`` until a sentence end (:func:`sentence_end`) after at
-    least ``min_words`` words, or ``max_tokens`` tokens (the ``stop`` field says which).
-
-    Up to ``max_tokens + 1`` tokens are drawn: the one after a sentence end shows that the
-    end is complete (a closing quote may follow ``.``); it is not part of the sentence. The
-    sentence is the drawn ids, and each token's log-probability under the model and under the
-    sampling distribution (:func:`genmod.gpt.generate.sampling_probs`) is recorded from the
-    very logits it was drawn with."""
+def _draw(model: GPT, g: torch.Generator, temperature, top_k, min_words, max_tokens):
+    """One draw from ``<|endoftext|>``: (ids drawn, model log p, sampling log q, stop, k)."""
     device = next(model.parameters()).device
-    was = model.training
-    model.eval()
-    g = torch.Generator().manual_seed(seed)
     ids: list[int] = []
     mlp: list[float] = []
     slp: list[float] = []
     bs = model.config.block_size
-    stop, k = "length bound", max_tokens
     for _ in range(max_tokens + 1):
         ctx = torch.tensor(([EOT_ID] + ids)[-bs:], device=device)[None]
         logits, _, _ = model(ctx)
@@ -213,11 +197,47 @@ def sample_sentence(
         slp.append(float(torch.log(probs[tok].double())))
         end = sentence_end(token_strings(ids), min_words)
         if end is not None:
-            stop, k = "sentence end", end
-            break
+            return ids, mlp, slp, "sentence end", end
         if tok == EOT_ID:
-            stop, k = "end-of-text token", len(ids) - 1
+            return ids, mlp, slp, "end-of-text token", len(ids) - 1
+    return ids, mlp, slp, "length bound", max_tokens
+
+
+@torch.no_grad()
+def sample_sentence(
+    model: GPT,
+    seed: int = 0,
+    temperature: float = 0.8,
+    top_k: int | None = 40,
+    min_words: int = 5,
+    max_tokens: int = 48,
+    draws: int = 1,
+) -> SampledSentence:
+    """Sample from ``<|endoftext|>`` until a sentence end (:func:`sentence_end`) after at
+    least ``min_words`` words, or ``max_tokens`` tokens (the ``stop`` field says which).
+
+    Up to ``max_tokens + 1`` tokens are drawn: the one after a sentence end shows that the
+    end is complete (a closing quote may follow ``.``); it is not part of the sentence. The
+    sentence is the drawn ids, and each token's log-probability under the model and under the
+    sampling distribution (:func:`genmod.gpt.generate.sampling_probs`) is recorded from the
+    very logits it was drawn with.
+
+    ``draws > 1`` draws again (from the same generator) while a draw ends without a sentence
+    end, at most ``draws`` times: the first draw that ends a sentence is returned, so the
+    sentence is a sample of the sampling distribution conditioned on a sentence ending within
+    the bound (``draw`` says which one it was, ``earlier_stops`` why the others were dropped);
+    if none does, the last draw is returned with its own ``stop``."""
+    if draws < 1:
+        raise ValueError(f"draws={draws}: accepted an integer ≥ 1")
+    was = model.training
+    model.eval()
+    g = torch.Generator().manual_seed(seed)
+    earlier: list[str] = []
+    for d in range(1, draws + 1):
+        ids, mlp, slp, stop, k = _draw(model, g, temperature, top_k, min_words, max_tokens)
+        if stop == "sentence end" or d == draws:
             break
+        earlier.append(stop)
     model.train(was)
     if k == 0:
         raise ValueError("the first token drawn was <|endoftext|>: no sentence")
@@ -234,5 +254,8 @@ def sample_sentence(
         min_words=min_words,
         max_tokens=max_tokens,
         next_token=token_strings(ids[k : k + 1])[0] if len(ids) > k else None,
-        cropped=k > bs,
+        cropped=k > model.config.block_size,
+        draw=d,
+        draws=draws,
+        earlier_stops=earlier,
     )

@@ -162,7 +162,7 @@ def a1(rec: dict) -> str:
     if t["stopped_early"]:
         out.append(
             f"Early stopping ended the run at step {t['steps_done']} of {c['max_iters']}, "
-            f"{t['evals_after_best']} evaluations after the best one. "
+            f"{plural(t['evals_after_best'], 'evaluation')} after the best one. "
         )
     elif c["patience"] > 0:
         out.append(
@@ -565,6 +565,30 @@ def _a5_case(rec: dict) -> str:
     )  # fmt: skip
 
 
+_STOP_WHY = {"length bound": "reached the {b}-token bound", "end-of-text token": "drew "
+             "`<|endoftext|>` first", "sentence end": "ended a sentence"}  # fmt: skip
+
+
+def _a5_draws(lp: dict) -> str:
+    """Which draw the sample is, and why the earlier ones were dropped ("" for the first)."""
+    d, draws = lp.get("draw", 1), lp.get("draws", 1)
+    if d == 1:
+        return ""
+    why = [_STOP_WHY[s].format(b=lp["max_tokens"]) for s in lp["earlier_stops"]]
+    counts = ", ".join(f"{why.count(w)} {w}" for w in dict.fromkeys(why))
+    if lp["stop"] == "sentence end":
+        return (
+            f" It is draw {d} of at most {draws}: {plural(d - 1, 'earlier draw')} ended no "
+            f"sentence ({counts}) and {'was' if d == 2 else 'were'} dropped, so the sentence is "
+            "a sample of the sampling distribution conditioned on a sentence ending within the "
+            "bound; its log p below is still the model's, unconditioned."
+        )
+    return (
+        f" None of the {draws} draws ended a sentence (the {plural(d - 1, 'earlier one')}: "
+        f"{counts}); this is the last."
+    )
+
+
 def a5(rec: dict) -> str:
     lp = rec["logprob"]
     toks, lps = lp["tokens"], lp["token_logprobs"]
@@ -591,6 +615,7 @@ def a5(rec: dict) -> str:
         out.append(
             "; the model drew `<|endoftext|>` before a sentence end, so this is a fragment)."
         )
+    out.append(_a5_draws(lp))
     out.append(
         f" **log p = {lp['total']:.3f} nats** under the model (temperature 1, no top-k), the sum "
         f"of the per-token values in the table (check: {sum(lps):.3f}), i.e. "

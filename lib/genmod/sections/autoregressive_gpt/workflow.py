@@ -307,7 +307,8 @@ def logprob(params: dict, model: GPT) -> dict:
     """A5: sample a sentence from ``<|endoftext|>`` and score exactly the drawn ids."""
     s = config.settings(params["profile"])
     sent = sample_sentence(model, seed=params["seed"], temperature=s.temperature, top_k=s.top_k,
-                           min_words=s.sentence_min_words, max_tokens=s.sentence_max_tokens)  # fmt: skip
+                           min_words=s.sentence_min_words, max_tokens=s.sentence_max_tokens,
+                           draws=s.sentence_draws)  # fmt: skip
     lp = ids_logprob(model, sent.ids)
     n = len(lp.ids)
     nll = [-x for x in lp.token_logprobs]
@@ -339,5 +340,8 @@ def logprob(params: dict, model: GPT) -> dict:
         "temperature": sent.temperature,
         "top_k": sent.top_k,
         "cropped": sent.cropped,
+        "draw": sent.draw,
+        "draws": sent.draws,
+        "earlier_stops": sent.earlier_stops,
         "block_size": model.config.block_size,
     }

@@ -79,7 +79,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--profile", default="default")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--epochs", type=int, default=None, help="training steps (profile's if unset)")
+    ap.add_argument("--epochs", type=int, default=None, help="epochs (the profile's if unset)")
+    ap.add_argument(
+        "--n-points", type=int, default=None, help="training points (the profile's if unset)"
+    )
     ap.add_argument(
         "--set",
         action="append",
@@ -88,7 +91,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         help="override a training setting of the profile (e.g. ema_decay=0.999); repeatable",
     )
     args = ap.parse_args(argv)
-    over = {} if args.epochs is None else {"epochs": args.epochs}
+    over = {k: v for k, v in (("epochs", args.epochs), ("n_points", args.n_points)) if v}
     settings = config.settings(args.profile)
     changes = {}
     for item in args.set:
