@@ -352,7 +352,7 @@ def test_spearman_ranks_ties_and_constants():
 # --------------------------------------------------------------------------- C1
 def test_answer_c1_numbers_and_table():
     text = A.c1(make_record())
-    assert "1000 training points" in text and "span a factor 24" in text
+    assert "1,000 training points" in text and "span a factor 24" in text
     assert "fewest training points, 35, fall in class 2 (small square)" in text
     assert "thinnest region is class 1 (thin strip, inradius 0.125)" in text
     assert "| 3 | two pieces | 2 | 0.34 | 84 | 0.200 | 2 | 0 | 9.7 | no |" in text

@@ -71,7 +71,7 @@ def test_headline_registry_ids():
 def test_headline_C1_all_populated(rec):
     h = check("C1", rec, "all populated")
     assert h.path == "classes.train_counts" and h.reduce == "min" and h.value == 35
-    assert "1000 points uniform on the square" in h.answer and "span a factor 24" in h.answer
+    assert "1,000 points uniform on the square" in h.answer and "span a factor 24" in h.answer
     assert "the fewest points, 35, fall in class 2 (small square)" in h.answer
     assert "fewest training points, 35, fall in class 2 (small square)" in A.c1(rec)
 

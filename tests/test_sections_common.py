@@ -117,3 +117,14 @@ def test_pooled_se():
         math.sqrt(0.75 * 0.25 * (1 / 100 + 1 / 300))
     )
     assert math.isnan(pooled_se(0.5, 0.5, 0))
+
+
+def test_markdown_table_escapes_a_pipe_in_a_cell():
+    """A ``|`` inside a header or cell (``p(·|c)``) would split it into two columns."""
+    import mistune  # nbconvert's Markdown renderer
+    from genmod.sections.markdown import table
+
+    t = table(["class", "p(·|c)", "already \\| escaped"], [["0", "a|b", "x"]])
+    assert t.splitlines()[0] == "| class | p(·\\|c) | already \\| escaped |"
+    html = mistune.create_markdown(plugins=["table"])(t)
+    assert html.count("<th>") == 3 and html.count("<td>") == 3 and "p(·|c)" in html

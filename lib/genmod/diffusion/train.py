@@ -33,10 +33,12 @@ class TrainConfig:
     ema_decay: float = 0.0  # > 0: the returned weights are an exponential moving average
     batch_size: int = 0  # points per Adam step (0: the whole training set, one step per epoch)
     t_power: float = 1.0  # t = u^t_power, u ~ U[0, 1]: > 1 draws more small noise levels
+    fused_adam: bool = False  # torch's fused Adam kernel (≈ 10 % faster steps on CPU)
 
     def to_json(self) -> dict:
         d = asdict(self)
-        for key, off in (("ema_decay", 0.0), ("batch_size", 0), ("t_power", 1.0)):
+        for key, off in (("ema_decay", 0.0), ("batch_size", 0), ("t_power", 1.0),
+                         ("fused_adam", False)):  # fmt: skip
             if d[key] == off:  # models trained before these settings existed keep their key
                 del d[key]
         return d
@@ -83,7 +85,7 @@ def fit(
     n = x0.shape[0]
     per_epoch = cfg.steps_per_epoch(n)
     total = cfg.epochs * per_epoch
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=cfg.fused_adam or None)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(cfg, s, total))
     ema = None
     if cfg.ema_decay:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,10 +23,15 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
+def _cell(value) -> str:
+    """A table cell: a ``|`` in its text (``p(·|c)``) is escaped, or it would split the cell."""
+    return re.sub(r"(?<!\\)\|", r"\\|", str(value))
+
+
 def table(headers: Sequence, rows: Iterable[Sequence]) -> str:
     """A Markdown table."""
-    lines = ["| " + " | ".join(map(str, headers)) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(map(str, r)) + " |" for r in rows]
+    lines = ["| " + " | ".join(map(_cell, headers)) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(map(_cell, r)) + " |" for r in rows]
     return "\n".join(lines)
 
 

@@ -162,7 +162,7 @@ def c1(rec: dict) -> str:
     areas, counts, inr, big, small, few, thin = _c1_extremes(rec)
     geo = {int(c): g for c, g in cl.get("geometry", {}).items()}
     text = (
-        f"The {rec['params']['n_points']} training points are drawn uniformly on the square; "
+        f"The {rec['params']['n_points']:,} training points are drawn uniformly on the square; "
         f"each takes the class of the region it falls in. The {k} regions tile the square "
         "(checked: disjoint rectangles covering an area of 4, so every point of the square "
         f"lies in exactly one class). Their areas span a factor {areas[big] / areas[small]:.0f}, "
@@ -1305,7 +1305,7 @@ def h_c1(rec: dict) -> Headline:
     k, names = _classes(rec)
     areas, counts, _, big, small, few, _ = _c1_extremes(rec)
     text = (
-        f"{rec['params']['n_points']} points uniform on the square, labelled by {k} class "
+        f"{rec['params']['n_points']:,} points uniform on the square, labelled by {k} class "
         f"regions whose areas span a factor {areas[big] / areas[small]:.0f} "
         f"({areas[small]:.2f}–{areas[big]:.2f})"
     )

@@ -105,6 +105,7 @@ def train(ctx: Context) -> dict:
         warmup=S.warmup,
         batch_size=S.batch_size,
         t_power=S.t_power,
+        fused_adam=S.fused_adam,
     )
     model, history, from_cache = train_denoiser(
         model_cfg,
@@ -148,10 +149,24 @@ def classes(ctx: Context) -> dict:
     }
 
 
+#: Training points drawn in the figures (the first ones: the points are i.i.d., so a uniform
+#: subsample); all of them would hide the region edges.
+POINTS_SHOWN = 3000
+
+
+def _shown(ctx: Context) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """The training points drawn in a figure, their labels, and how to name them."""
+    n = len(ctx.x0)
+    k = min(n, POINTS_SHOWN)
+    what = f"{n:,} training points" if k == n else f"{k:,} of the {n:,} training points"
+    return ctx.x0[:k], ctx.lab0[:k], what
+
+
 def figure_data(ctx: Context):
     fig, ax = plt.subplots(figsize=(6.2, 4.2))
-    PC.scatter_classes(ax, ctx.x0, ctx.lab0, ctx.partition, names=ctx.names, s=4)
-    ax.set_title(f"{ctx.params['n_points']} training points, {ctx.K} classes")
+    x, lab, what = _shown(ctx)
+    PC.scatter_classes(ax, x, lab, ctx.partition, names=ctx.names, s=4)
+    ax.set_title(f"{what}, {ctx.K} classes")
     return fig
 
 
@@ -180,7 +195,10 @@ def conditioning(ctx: Context) -> dict:
 
 def figure_loss(ctx: Context):
     fig, ax = plt.subplots(figsize=(6, 2.6))
-    ax.semilogy(ctx.history, lw=0.6)
+    ax.plot(ctx.history, lw=0.6)
+    h = np.asarray(ctx.history)
+    if len(h) and h.min() > 0 and h.max() / h.min() > 10:  # a log axis only when it helps
+        ax.set_yscale("log")
     bs = ctx.settings.batch_size
     full = not bs or bs >= ctx.params["n_points"]
     ax.set_xlabel(
@@ -379,7 +397,8 @@ def figure_probes(ctx: Context):
         )
 
     pts = ctx.params["probe_points"]
-    return PC.probes_on_data(ctx.x0, ctx.lab0, pts, None, ctx.partition, value_fmt=fmt)
+    x, lab, _ = _shown(ctx)
+    return PC.probes_on_data(x, lab, pts, None, ctx.partition, value_fmt=fmt)
 
 
 def _grid(n: int) -> tuple[np.ndarray, torch.Tensor]:
