@@ -392,6 +392,17 @@ def test_answer_a5_draws_dropped_or_none_ended():
     assert "conditioned on a sentence" not in t and "this is the last" in t
 
 
+def test_answer_a5_quotes_the_books_backquote_as_itself():
+    """The book opens its quotes with a backtick; quoted in prose it must not start a code
+    span (nor ``*`` emphasis) in the rendered answer."""
+    import mistune
+
+    sent = "`I've a *little* thing,' said Alice."
+    html = mistune.create_markdown()(A.a5(rec(logprob={"sentence": sent})))
+    assert "<em>" not in html and "<code>&lt;|endoftext|&gt;</code>" in html
+    assert "&quot;`I've a *little* thing,' said Alice.&quot;" in html
+
+
 def test_answer_a5_more_likely_less_likely_within_noise():
     # per-token mean −log p 1.625 ± 1.03/2 (one standard error 0.515)
     t = A.a5(rec(train={"val_loss": 4.0}))
