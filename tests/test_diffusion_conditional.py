@@ -404,6 +404,33 @@ def test_seed_check_reports_the_per_class_table(tmp_path):
     assert "seed   3" in seeds.format_row(r)
 
 
+def test_seed_check_rejects_a_bad_setting_before_training():
+    from genmod.sections.diffusion_conditional import seeds
+
+    with pytest.raises(SystemExit, match="fused_adam takes true or false"):
+        seeds.main(["--seeds", "0", "--profile", "smoke", "--set", "fused_adam=maybe"])
+    with pytest.raises(SystemExit, match="'bogus' is not a setting"):
+        seeds.main(["--seeds", "0", "--profile", "smoke", "--set", "bogus=1"])
+
+
+def test_fused_adam_trains_like_plain_adam_and_keeps_old_cache_keys():
+    """The fused kernel is the same algorithm: the same weights up to float32 rounding; the
+    models trained before the setting existed keep their cache key."""
+    from genmod.diffusion.models import Denoiser, DenoiserConfig
+    from genmod.diffusion.train import TrainConfig, fit
+
+    x0 = torch.rand(64, 2) * 2 - 1
+    runs = {}
+    for fused in (False, True):
+        torch.manual_seed(0)
+        model = Denoiser(DenoiserConfig(hidden=16, n_layers=1))
+        fit(model, TrainConfig(epochs=30, lr=1e-2, fused_adam=fused), x0)
+        runs[fused] = torch.cat([p.flatten() for p in model.parameters()])
+    assert torch.allclose(runs[False], runs[True], atol=1e-5)
+    assert "fused_adam" not in TrainConfig().to_json()
+    assert TrainConfig(fused_adam=True).to_json()["fused_adam"] is True
+
+
 def test_ema_weights_are_the_moving_average():
     """ema_decay > 0 returns the exponential moving average of the trained weights."""
     from genmod.diffusion.models import Denoiser, DenoiserConfig
