@@ -154,8 +154,9 @@ def classes(ctx: Context) -> dict:
 POINTS_SHOWN = 3000
 
 
-def _shown(ctx: Context) -> tuple[torch.Tensor, torch.Tensor, str]:
-    """The training points drawn in a figure, their labels, and how to name them."""
+def shown_points(ctx: Context) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """The training points drawn in a figure (and the notebook's explorer), their labels, and
+    how to name them."""
     n = len(ctx.x0)
     k = min(n, POINTS_SHOWN)
     what = f"{n:,} training points" if k == n else f"{k:,} of the {n:,} training points"
@@ -164,7 +165,7 @@ def _shown(ctx: Context) -> tuple[torch.Tensor, torch.Tensor, str]:
 
 def figure_data(ctx: Context):
     fig, ax = plt.subplots(figsize=(6.2, 4.2))
-    x, lab, what = _shown(ctx)
+    x, lab, what = shown_points(ctx)
     PC.scatter_classes(ax, x, lab, ctx.partition, names=ctx.names, s=4)
     ax.set_title(f"{what}, {ctx.K} classes")
     return fig
@@ -397,7 +398,7 @@ def figure_probes(ctx: Context):
         )
 
     pts = ctx.params["probe_points"]
-    x, lab, _ = _shown(ctx)
+    x, lab, _ = shown_points(ctx)
     return PC.probes_on_data(x, lab, pts, None, ctx.partition, value_fmt=fmt)
 
 
