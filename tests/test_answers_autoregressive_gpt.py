@@ -374,19 +374,19 @@ def test_answer_a5_length_bound_and_end_of_text():
 
 def test_answer_a5_draws_dropped_or_none_ended():
     assert "It is draw" not in A.a5(rec()) and "dropped" not in A.a5(rec())  # the first draw
-    t = A.a5(rec(logprob={"draw": 2, "draws": 5, "earlier_stops": ["length bound"],
+    t = A.a5(rec(logprob={"draws": 5, "earlier_stops": ["length bound"],
                           "max_tokens": 4}))  # fmt: skip
     assert (
         "It is draw 2 of at most 5: 1 earlier draw ended no sentence (1 reached the 4-token "
         "bound) and was dropped, so the sentence is a sample of the sampling distribution "
         "conditioned on a sentence ending within the bound" in t
     )
-    t = A.a5(rec(logprob={"draw": 4, "draws": 5, "max_tokens": 4, "earlier_stops": [
+    t = A.a5(rec(logprob={"draws": 5, "max_tokens": 4, "earlier_stops": [
         "length bound", "end-of-text token", "length bound"]}))  # fmt: skip
     assert "3 earlier draws ended no sentence (2 reached the 4-token bound, 1 drew " in t
     assert "and were dropped" in t
     t = A.a5(rec(logprob={"stop": "length bound", "ended": False, "next_token": None,
-                          "max_tokens": 4, "draw": 3, "draws": 3,
+                          "max_tokens": 4, "draws": 3,
                           "earlier_stops": ["length bound"] * 2}))  # fmt: skip
     assert "None of the 3 draws ended a sentence (the 2 earlier ones: 2 reached the 4-token" in t
     assert "conditioned on a sentence" not in t and "this is the last" in t

@@ -407,8 +407,10 @@ def test_seed_check_reports_the_per_class_table(tmp_path):
 def test_seed_check_rejects_a_bad_setting_before_training():
     from genmod.sections.diffusion_conditional import seeds
 
-    with pytest.raises(SystemExit, match="fused_adam takes true or false"):
+    with pytest.raises(SystemExit, match="fused_adam='maybe': expected True or False"):
         seeds.main(["--seeds", "0", "--profile", "smoke", "--set", "fused_adam=maybe"])
+    with pytest.raises(SystemExit, match="batch_size=2.5: expected an integer"):
+        seeds.main(["--seeds", "0", "--profile", "smoke", "--set", "batch_size=2.5"])
     with pytest.raises(SystemExit, match="'bogus' is not a setting"):
         seeds.main(["--seeds", "0", "--profile", "smoke", "--set", "bogus=1"])
 

@@ -128,3 +128,11 @@ def test_markdown_table_escapes_a_pipe_in_a_cell():
     assert t.splitlines()[0] == "| class | p(·\\|c) | already \\| escaped |"
     html = mistune.create_markdown(plugins=["table"])(t)
     assert html.count("<th>") == 3 and html.count("<td>") == 3 and "p(·|c)" in html
+
+
+def test_parse_value_reads_json_then_python_literals_then_text():
+    """One parser for ``-p``, ``--param`` and ``--set`` values."""
+    assert P.parse_value("500") == 500 and P.parse_value("0.2") == 0.2
+    assert P.parse_value("true") is True and P.parse_value("False") is False
+    assert P.parse_value("[1, 2]") == [1, 2] and P.parse_value("(1, 2)") == (1, 2)
+    assert P.parse_value("cpu") == "cpu"

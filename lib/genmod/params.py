@@ -8,6 +8,8 @@ name the parameter, the value and what is accepted.
 
 from __future__ import annotations
 
+import ast
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -15,6 +17,20 @@ from typing import Any
 from genmod.runtime import check_device_name
 
 PROFILES = ("smoke", "default", "full")
+
+
+def parse_value(text: str) -> Any:
+    """A value typed on the command line (``-p NAME=VALUE``, ``--set NAME=VALUE``): JSON
+    (``500``, ``true``, ``[1, 2]``), else a Python literal (``True``, ``(1, 2)``), else the text
+    itself as a string."""
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            return parse(text)
+        except (ValueError, SyntaxError):
+            pass
+    return text
+
+
 #: The parameters every section notebook has, checked by :func:`resolve` itself.
 COMMON_PARAMETERS = ("device", "seed", "profile", "results_path", "cache_dir", "retrain")
 

@@ -170,13 +170,17 @@ class SampledSentence:
     max_tokens: int
     next_token: str | None = None  # the drawn token after the sentence (whitespace or EOT)
     cropped: bool = False  # some token was conditioned on fewer tokens than precede it
-    draw: int = 1  # which draw this is (``draws > 1``: the earlier ones ended no sentence)
     draws: int = 1  # the most draws allowed
     earlier_stops: list[str] = field(default_factory=list)  # why each earlier draw was dropped
 
     @property
     def ended(self) -> bool:
         return self.stop == "sentence end"
+
+    @property
+    def draw(self) -> int:
+        """Which draw this is (the earlier ones ended no sentence)."""
+        return len(self.earlier_stops) + 1
 
 
 def _draw(model: GPT, g: torch.Generator, temperature, top_k, min_words, max_tokens):
@@ -255,7 +259,6 @@ def sample_sentence(
         max_tokens=max_tokens,
         next_token=token_strings(ids[k : k + 1])[0] if len(ids) > k else None,
         cropped=k > model.config.block_size,
-        draw=d,
         draws=draws,
         earlier_stops=earlier,
     )

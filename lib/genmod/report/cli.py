@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import ast
-import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-from genmod.params import PROFILES
+from genmod.params import PROFILES, parse_value
 from genmod.paths import DEFAULT_CACHE_DIR, NOTEBOOKS_DIR
 from genmod.report.base import SECTIONS, ReportError, fmt_seconds, log
 from genmod.report.build import BuildOptions, build_report, validate
-
-
-def _parse_value(text: str) -> Any:
-    for parse in (json.loads, ast.literal_eval):
-        try:
-            return parse(text)
-        except (ValueError, SyntaxError):
-            pass
-    return text
 
 
 def parse_args(argv: list[str] | None = None) -> BuildOptions:
@@ -104,7 +92,7 @@ def parse_args(argv: list[str] | None = None) -> BuildOptions:
         name, sep, value = item.partition("=")
         if not sep or not name.strip().isidentifier():
             raise ValueError(f"--param {item!r}: expected NAME=VALUE")
-        extra[name.strip()] = _parse_value(value)
+        extra[name.strip()] = parse_value(value)
     return BuildOptions(
         device=a.device,
         profile=a.profile,

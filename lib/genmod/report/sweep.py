@@ -24,7 +24,6 @@ figure and how many runs each verdict holds in), and ``sweep.html`` / ``sweep.pd
 from __future__ import annotations
 
 import argparse
-import ast
 import html
 import itertools
 import json
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from genmod.io import atomic_write_json, atomic_write_text
+from genmod.params import parse_value
 from genmod.paths import DEFAULT_CACHE_DIR, NOTEBOOKS_DIR, REPORTS_DIR, resolve_path
 from genmod.report.base import ReportError, first_line, fmt_seconds, log
 
@@ -87,14 +87,7 @@ def parse_sweep_param(item: str) -> tuple[str, list]:
     name = name.strip()
     if not sep or not name.isidentifier():
         raise ValueError(f"--param {item!r}: expected NAME=VALUE or NAME=V1,V2,...")
-    for parse in (json.loads, ast.literal_eval):
-        try:
-            value = parse(text)
-            break
-        except (ValueError, SyntaxError):
-            continue
-    else:
-        value = text
+    value = parse_value(text)
     return name, list(value) if isinstance(value, tuple) else [value]
 
 

@@ -23,6 +23,16 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
+_MD_SPECIAL = re.compile(r"([`*_\[\]<>$|~])")
+
+
+def quote(text: str) -> str:
+    """A string from a model or a user, quoted (``repr``) for prose, with Markdown's special
+    characters escaped: the book's opening quote (a backtick) or a line of ``* * *`` shows as
+    itself instead of starting a code span, emphasis or maths."""
+    return _MD_SPECIAL.sub(r"\\\1", repr(text))
+
+
 def _cell(value) -> str:
     """A table cell: a ``|`` in its text (``p(·|c)``) is escaped, or it would split the cell."""
     return re.sub(r"(?<!\\)\|", r"\\|", str(value))

@@ -10,11 +10,10 @@ notebook shows are functions of the record too.
 from __future__ import annotations
 
 import math
-import re
 
 from genmod.gpt.logprob import SENTENCE_END_RE
 from genmod.gpt.paint import score_table
-from genmod.sections.markdown import compare, plural
+from genmod.sections.markdown import compare, plural, quote
 from genmod.sections.summary import Headline, Question, headline
 
 #: Shown precision of the mean look-backs (tokens): closer than this is "about the same".
@@ -23,23 +22,13 @@ LOOKBACK_TOL = 0.05
 SUM_TOL = 1e-5
 
 
-_MD_SPECIAL = re.compile(r"([`*_\[\]<>$|~])")
-
-
-def _q(text: str) -> str:
-    """A string of the model's or the user's, quoted (``repr``) for prose: Markdown's
-    special characters are escaped, so the book's opening quote ` (a backtick) or a line of
-    ``* * *`` shows as itself instead of starting a code span, emphasis or maths."""
-    return _MD_SPECIAL.sub(r"\\\1", repr(text))
-
-
 def _md(tok: str) -> str:
     """A token inside a Markdown table cell (code span)."""
     return tok.replace("\n", "↵").replace("|", "\\|").replace("`", "'")
 
 
 def _tops(pairs) -> str:
-    return ", ".join(f"{_q(t)} {p:.3g}" for t, p in pairs)
+    return ", ".join(f"{quote(t)} {p:.3g}" for t, p in pairs)
 
 
 def _sampling(temperature: float, top_k: int | None) -> str:
@@ -261,7 +250,7 @@ def _a2_evidence(r: dict) -> str:
         return ""
     margins = r["final_margins"]
     per_pos = "; ".join(
-        f"{_q(e['token'])} at position{'s' if len(e['positions']) > 1 else ''} "
+        f"{quote(e['token'])} at position{'s' if len(e['positions']) > 1 else ''} "
         + ", ".join(str(p) for p in e["positions"])
         + ": "
         + ", ".join(f"{margins[p]:+.3f}" for p in e["positions"])
@@ -274,7 +263,7 @@ def _a2_evidence(r: dict) -> str:
                         (found, "points where the token is the argmax")):  # fmt: skip
         if group:
             parts.append(
-                f"for {', '.join(_q(e['token']) for e in group)} {what} (best margin"
+                f"for {', '.join(quote(e['token']) for e in group)} {what} (best margin"
                 f"{'s' if len(group) > 1 else ''} "
                 + ", ".join(f"{e['best_margin']:+.3f}" for e in group)
                 + ")"
@@ -305,10 +294,10 @@ def a2(rec: dict) -> str:
     toks = r["target_tokens"]
     n = len(toks)
     never = [w for w, c in r.get("word_counts", {}).items() if c == 0]
-    out = [f"Target: {_q(r['target'])} = {n} tokens ({', '.join(_q(t) for t in toks)})"]
+    out = [f"Target: {quote(r['target'])} = {n} tokens ({', '.join(quote(t) for t in toks)})"]
     if never:
         out.append(
-            f"; the word{'s' if len(never) > 1 else ''} {', '.join(_q(w) for w in never)} "
+            f"; the word{'s' if len(never) > 1 else ''} {', '.join(quote(w) for w in never)} "
             f"never occur{'' if len(never) > 1 else 's'} in the book (as a whole word, any case)"
         )
     if r["success"]:
@@ -318,7 +307,7 @@ def a2(rec: dict) -> str:
     else:
         out.append(
             f". The exact sentence was **not** reached in {r['max_steps']} steps; the final "
-            f"greedy decoding is {_q(r['decoded'])} ({r['correct_history'][-1]} of {n} positions "
+            f"greedy decoding is {quote(r['decoded'])} ({r['correct_history'][-1]} of {n} positions "
             f"right)"
         )
     hinge = r["margin"] > 0
@@ -354,7 +343,7 @@ def a2(rec: dict) -> str:
         + (
             f"reached it after {ri['steps']} steps."
             if ri["success"]
-            else f"did not reach it in {r['max_steps']} steps (final decoding {_q(ri['decoded'])}"
+            else f"did not reach it in {r['max_steps']} steps (final decoding {quote(ri['decoded'])}"
             + (f", {ri['n_correct']} of {n} positions right)." if "n_correct" in ri else ").")
         )
     )
@@ -363,14 +352,14 @@ def a2(rec: dict) -> str:
         f" The optimised vectors have norms {min(r['inp_norms']):.2f}–{max(r['inp_norms']):.2f} "
         f"(median token-embedding norm {r['embedding_norm_median']:.2f}); their nearest real "
         f"tokens (cosine {min(r['nearest_cosine']):.2f}–{max(r['nearest_cosine']):.2f}) are "
-        f"{_q(r['nearest_tokens'])}, the target token itself at {same} of {n} positions. Fed as an "
+        f"{quote(r['nearest_tokens'])}, the target token itself at {same} of {n} positions. Fed as an "
         "ordinary (hard) prompt, these tokens make the model "
     )
     if r["hard_prompt_success"]:
         out.append("emit the target sentence too.")
     else:
         out.append(
-            f"emit {_q(r['hard_prompt_decoded'])}, not the target"
+            f"emit {quote(r['hard_prompt_decoded'])}, not the target"
             + (
                 ": the optimised vectors work, their nearest tokens do not."
                 if r["success"]
@@ -410,7 +399,7 @@ def _sum_sentence(s: float, what: str) -> str:
 
 
 def _fmt_top(s: dict) -> str:
-    return ", ".join(f"{_q(t)} ({x:.3f})" for _, t, x in s["top"])
+    return ", ".join(f"{quote(t)} ({x:.3f})" for _, t, x in s["top"])
 
 
 def _continuation_case(a: dict) -> str:
@@ -427,17 +416,19 @@ def a3(rec: dict) -> str:
     samp = _sampling(a["temperature"], a["top_k"])
     n_ctx = len(a["last_block"]["tokens"])
     p = a["predict_index"]
-    out = [f"Generated: {_q(a['text'])} ({a['n_words']} words; the continuation drawn at {samp})."]
+    out = [
+        f"Generated: {quote(a['text'])} ({a['n_words']} words; the continuation drawn at {samp})."
+    ]
     if not a.get("reached_min_words", True):
         out.append(
             f" The {a['max_new_tokens']}-token bound came before {a['min_words']} words were "
             f"complete."
         )
     out.append(
-        f" The 11th word is {_q(a['word11'])} (token positions {a['word11_tokens']}), the 12th "
-        f"{_q(a['word12'])} (token positions {a['word12_tokens']}); the painted row is the "
-        f"attention of the query at position {p - 1} ({_q(a['query_token'])}), whose output is the "
-        f"distribution the 12th word's first token {_q(a['predicted_token'])} was drawn from "
+        f" The 11th word is {quote(a['word11'])} (token positions {a['word11_tokens']}), the 12th "
+        f"{quote(a['word12'])} (token positions {a['word12_tokens']}); the painted row is the "
+        f"attention of the query at position {p - 1} ({quote(a['query_token'])}), whose output is the "
+        f"distribution the 12th word's first token {quote(a['predicted_token'])} was drawn from "
         f"(probability {a['predicted_sample_prob']:.3g} under that sampling distribution, "
         f"{a['predicted_model_prob']:.3g} under the model's own)."
     )
@@ -452,7 +443,7 @@ def a3(rec: dict) -> str:
         f" The last block spreads its attention over ≈ {ls['effective_tokens']:.1f} of the "
         f"{n_ctx} tokens (e^entropy); its largest scores are on {_fmt_top(ls)}, "
         f"{ls['first_token_mass']:.3f} on the first token of its context "
-        f"({_q(a['last_block']['tokens'][0])}) and {ls['last_token_mass']:.3f} on the query's own "
+        f"({quote(a['last_block']['tokens'][0])}) and {ls['last_token_mass']:.3f} on the query's own "
         f"token."
     )
     w10, w11 = a["word10"], a["word11"]
@@ -465,10 +456,10 @@ def a3(rec: dict) -> str:
         else "the model's own distribution (temperature 1, no top-k) gave its first token "
     )
     out.append(
-        f" Evidence on {_q(w11)}: when it was drawn, {sampled}{a['word11_prob']:.3g} (top: "
-        f"{_tops(a['word11_top'])}). In the training split {_q(w11)} occurs "
+        f" Evidence on {quote(w11)}: when it was drawn, {sampled}{a['word11_prob']:.3g} (top: "
+        f"{_tops(a['word11_top'])}). In the training split {quote(w11)} occurs "
         f"{a['word11_count_train']} times as a whole word (any case), "
-        f"{a['bigram_count_train']} of them right after {_q(w10)} (only spaces or punctuation "
+        f"{a['bigram_count_train']} of them right after {quote(w10)} (only spaces or punctuation "
         f"between); in the whole book {a['word11_count']} and {a['bigram_count']} times."
     )
     k = a.get("continuation_words", 0)
@@ -582,10 +573,11 @@ _STOP_WHY = {"length bound": "reached the {b}-token bound", "end-of-text token":
 
 def _a5_draws(lp: dict) -> str:
     """Which draw the sample is, and why the earlier ones were dropped ("" for the first)."""
-    d, draws = lp.get("draw", 1), lp.get("draws", 1)
-    if d == 1:
+    earlier = lp.get("earlier_stops", [])
+    d, draws = len(earlier) + 1, lp.get("draws", 1)
+    if not earlier:
         return ""
-    why = [_STOP_WHY[s].format(b=lp["max_tokens"]) for s in lp["earlier_stops"]]
+    why = [_STOP_WHY[s].format(b=lp["max_tokens"]) for s in earlier]
     counts = ", ".join(f"{why.count(w)} {w}" for w in dict.fromkeys(why))
     if lp["stop"] == "sentence end":
         return (
@@ -607,14 +599,14 @@ def a5(rec: dict) -> str:
     samp = _sampling(lp["temperature"], lp["top_k"])
     lead = "Sampled sentence" if lp["stop"] == "sentence end" else "Sampled text"
     out = [
-        f"{lead}: {_q(lp['sentence'])} ({n} tokens drawn at {samp}, the first conditioned on "
+        f"{lead}: {quote(lp['sentence'])} ({n} tokens drawn at {samp}, the first conditioned on "
         f"`{lp['start']}`"
     ]
     if lp["stop"] == "sentence end":
         m = SENTENCE_END_RE.search(lp["sentence"])
         out.append(
             f"; sampling stopped at the first sentence end after at least {lp['min_words']} "
-            f"words: {_q(m.group(0) if m else '')} followed by {_q(lp['next_token'])})."
+            f"words: {quote(m.group(0) if m else '')} followed by {quote(lp['next_token'])})."
         )
     elif lp["stop"] == "length bound":
         out.append(
@@ -671,8 +663,8 @@ def a5(rec: dict) -> str:
     worst = min(range(n), key=lambda i: lps[i])
     best = max(range(n), key=lambda i: lps[i])
     out.append(
-        f" The least likely token is {_q(toks[worst])} ({lps[worst]:.2f}), the most likely "
-        f"{_q(toks[best])} ({lps[best]:.3f})."
+        f" The least likely token is {quote(toks[worst])} ({lps[worst]:.2f}), the most likely "
+        f"{quote(toks[best])} ({lps[best]:.3f})."
     )
     return "".join(out)
 
@@ -802,9 +794,9 @@ def h_a3(rec: dict) -> Headline:
     w10, w11 = a["word10"], a["word11"]
     q = a.get("word11_sample_prob")
     drawn = (
-        f"{_q(w11)} was drawn with probability {q:.3g} (model's own {a['word11_prob']:.3g})"
+        f"{quote(w11)} was drawn with probability {q:.3g} (model's own {a['word11_prob']:.3g})"
         if q is not None
-        else f"The model gave {_q(w11)} probability {a['word11_prob']:.3g}"
+        else f"The model gave {quote(w11)} probability {a['word11_prob']:.3g}"
     )
     verdict, where = _A3_WHERE[_continuation_case(a)]
     short = (
@@ -813,7 +805,7 @@ def h_a3(rec: dict) -> Headline:
         else f" (the {a['max_new_tokens']}-token bound came before {a['min_words']} words)"
     )
     answer = (
-        f"{drawn}; it follows {_q(w10)} {plural(a['bigram_count_train'], 'time')} in the training "
+        f"{drawn}; it follows {quote(w10)} {plural(a['bigram_count_train'], 'time')} in the training "
         f"split and the continuation{short} {where}; the scores sum to "
         f"{_sum_short(a['last_block']['sum'])}."
     )

@@ -340,7 +340,6 @@ def logprob(params: dict, model: GPT) -> dict:
         "temperature": sent.temperature,
         "top_k": sent.top_k,
         "cropped": sent.cropped,
-        "draw": sent.draw,
         "draws": sent.draws,
         "earlier_stops": sent.earlier_stops,
         "block_size": model.config.block_size,

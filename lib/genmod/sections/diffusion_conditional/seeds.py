@@ -16,10 +16,14 @@ import argparse
 import dataclasses
 import time
 
+from genmod import params as P
 from genmod.diffusion import conditional as C
 from genmod.runtime import resolve_device
 from genmod.sections.diffusion_conditional import config
 from genmod.sections.diffusion_conditional import workflow as W
+
+#: The check of a ``--set`` value, by the type of the setting it replaces.
+_CHECKS = {bool: P.check_bool, int: P.check_int, float: P.check_float, str: P.check_str}
 
 
 def check_seed(
@@ -92,7 +96,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
         help="override a training setting of the profile (e.g. ema_decay=0.999); repeatable",
     )
     args = ap.parse_args(argv)
-    over = {k: v for k, v in (("epochs", args.epochs), ("n_points", args.n_points)) if v}
+    over = {
+        k: v for k, v in (("epochs", args.epochs), ("n_points", args.n_points)) if v is not None
+    }
     settings = config.settings(args.profile)
     changes = {}
     for item in args.set:
@@ -101,13 +107,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
             raise SystemExit(
                 f"--set {item!r}: {name!r} is not a setting ({', '.join(settings.to_json())})"
             )
-        kind = type(getattr(settings, name))
-        if kind is bool:
-            if value.lower() not in ("true", "false", "1", "0"):
-                raise SystemExit(f"--set {item!r}: {name} takes true or false")
-            changes[name] = value.lower() in ("true", "1")
-        else:
-            changes[name] = kind(float(value)) if kind is int else kind(value)
+        check = _CHECKS[type(getattr(settings, name))]
+        try:
+            changes[name] = check(f"--set {name}", P.parse_value(value))
+        except ValueError as e:
+            raise SystemExit(str(e)) from None
     settings = dataclasses.replace(settings, **changes)
     for s in args.seeds:  # fail early, naming the bad value
         config.resolve_params(
