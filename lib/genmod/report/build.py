@@ -445,7 +445,15 @@ def build_report(opts: BuildOptions) -> BuildResult:
     import genmod.runtime  # noqa: F401
 
     t0 = time.perf_counter()
-    html_text = page.build_html(executed, out_dir, opts, execute_seconds)
+    html_text = page.build_html(
+        executed,
+        out_dir,
+        device=opts.device,
+        profile=opts.profile,
+        seed=opts.seed,
+        title=opts.title,
+        execute_seconds=execute_seconds,
+    )
     atomic_write_text(pending, html_text)
     os.chmod(pending, 0o644)  # readable like any web page (mkstemp makes it private)
     html_seconds = time.perf_counter() - t0

@@ -16,12 +16,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from genmod.report.base import SECTIONS, fmt_seconds, log
-
-if TYPE_CHECKING:
-    from genmod.report.build import BuildOptions
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -427,10 +424,17 @@ def render_page(
 def build_html(
     notebooks: list[Path],
     out_dir: Path,
-    opts: BuildOptions,
+    *,
+    device: str,
+    profile: str,
+    seed: int,
+    title: str = TITLE,
     execute_seconds: dict[str, float] | None = None,
 ) -> str:
-    """The page's HTML for the executed ``notebooks`` (also copies MathJax to ``out_dir``)."""
+    """The page's HTML for the executed ``notebooks`` (also copies MathJax to ``out_dir``).
+
+    ``device``, ``profile`` and ``seed`` are the build's (the title page shows what the
+    notebooks were executed with where papermill recorded it, these otherwise)."""
     import nbformat
 
     execute_seconds = execute_seconds or {}
@@ -479,7 +483,14 @@ def build_html(
             link_questions(part.html, anchors), first=len(long_tables) + 1
         )
         long_tables += folded
-    meta = run_meta(opts, runtimes, ran_with, [p.stem for p in notebooks])
+    meta = run_meta(
+        runtimes,
+        ran_with,
+        [p.stem for p in notebooks],
+        device=device,
+        profile=profile,
+        seed=seed,
+    )
     if len(parts) > 1 and total > 0:
         meta.append(("Notebooks executed in", fmt_seconds(total)))
     mathjax_src = copy_mathjax(out_dir)
@@ -488,7 +499,7 @@ def build_html(
             "report: warning: MathJax not found (pip install jupyter-server-mathjax); "
             "formulas will show as TeX source"
         )
-    return render_page(parts, meta, appendix, opts.title, mathjax_src, long_tables)
+    return render_page(parts, meta, appendix, title, mathjax_src, long_tables)
 
 
 def _torch_version() -> str:
@@ -511,30 +522,37 @@ def _ran_with(key: str, ran_with: list[dict], default: Any) -> str:
 
 
 def run_meta(
-    opts: BuildOptions,
     runtimes: list[dict],
     ran_with: list[dict] | None = None,
     stems: list[str] | None = None,
+    *,
+    device: str,
+    profile: str,
+    seed: int,
 ) -> list[tuple[str, str]]:
-    """Title-page rows: date, commit, device, versions, profile, seed, how to reproduce."""
+    """Title-page rows: date, commit, device, versions, profile, seed, how to reproduce
+    (``device``, ``profile``, ``seed``: the build's, where papermill recorded none)."""
     from genmod.runtime import git_commit
 
     ran_with = ran_with or []
     first = next((r for r in runtimes if r), {})
-    requested = _ran_with("device", ran_with, opts.device)
-    profile = _ran_with("profile", ran_with, opts.profile)
-    seed = _ran_with("seed", ran_with, opts.seed)
+    requested = _ran_with("device", ran_with, device)
+    ran_profile = _ran_with("profile", ran_with, profile)
+    ran_seed = _ran_with("seed", ran_with, seed)
     devices = sorted({str(r["device"]) for r in runtimes if r.get("device")})
-    device = requested + (f" → {', '.join(devices)}" if devices else "")
+    device_row = requested + (f" → {', '.join(devices)}" if devices else "")
     name = first.get("device_name")
     standard = {"device", "seed", "profile", "results_path", "cache_dir"}
     extras: dict[str, Any] = {}
     for params in ran_with:
         extras.update({k: v for k, v in params.items() if k not in standard})
     if (stems is None or list(stems) == list(SECTIONS)) and not extras:
-        command = f"make report DEVICE={requested} PROFILE={profile} SEED={seed}"
+        command = f"make report DEVICE={requested} PROFILE={ran_profile} SEED={ran_seed}"
     else:
-        command = f"python -m genmod.report --device {requested} --profile {profile} --seed {seed}"
+        command = (
+            f"python -m genmod.report --device {requested} --profile {ran_profile} "
+            f"--seed {ran_seed}"
+        )
         if stems is not None and list(stems) != list(SECTIONS):
             command += f" --sections {' '.join(stems)}"
         for k, v in extras.items():
@@ -544,9 +562,9 @@ def run_meta(
     rows = [
         ("Date", time.strftime("%Y-%m-%d %H:%M %Z")),
         ("Git commit", str(first.get("git_commit") or git_commit() or "—")),
-        ("Device", device + (f" ({name})" if name else "")),
-        ("Profile", profile),
-        ("Seed", seed),
+        ("Device", device_row + (f" ({name})" if name else "")),
+        ("Profile", ran_profile),
+        ("Seed", ran_seed),
         ("torch", str(first.get("torch") or _torch_version())),
     ]
     if first.get("python"):
