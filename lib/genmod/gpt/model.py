@@ -132,8 +132,9 @@ class HeadWorkspace:
     """A reusable buffer for the ``c × V`` chunk logits of :func:`chunked_head_loss`.
 
     On a CPU a fresh 150 MB tensor per step comes from ``mmap`` and costs a page fault per
-    4 kB page (kernel time, ≈ 20 % of a step at nanoGPT's config); reusing one buffer
-    avoids it. A :class:`GPT` owns one; it is never part of the autograd graph.
+    4 kB page (kernel time, ≈ 20 % of a step at nanoGPT's config: docs/performance.md,
+    speed choices); reusing one buffer avoids it. A :class:`GPT` owns one; it is never part
+    of the autograd graph.
     """
 
     def __init__(self):

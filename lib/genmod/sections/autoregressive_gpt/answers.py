@@ -157,7 +157,7 @@ def a1(rec: dict) -> str:
             f"The weights evaluated and kept are an exponential moving average of the trained "
             f"ones: θ̄ ← d·θ̄ + (1 − d)·θ after step k, with d = min({c['ema_decay']}, "
             f"(1 + k)/({ramp:g} + k)) ({d_best:.3f} at the kept step), a choice made by "
-            f"validation loss (the README's performance section lists the runs). "
+            f"validation loss (the repository's docs/recipes.md lists the runs). "
         )
     if t["stopped_early"]:
         out.append(

@@ -35,8 +35,8 @@ DEFAULT_PROMPT = "Alice was beginning to get very tired of"
 
 PROFILES: dict[str, dict] = {
     "smoke": dict(block_size=32, n_layer=2, n_head=2, n_embd=32, max_iters=30),
-    # nanoGPT's CPU depth (4 layers) at twice its width: on the book's validation split
-    # (seed 0, label smoothing 0.05, EMA 0.995) width 96 was at 4.91 when its run was
+    # nanoGPT's CPU depth (4 layers) at twice its width (docs/recipes.md): on the book's
+    # validation split (seed 0, label smoothing 0.05, EMA 0.995) width 96 was at 4.91 when its run was
     # cut short at step 425, 128 scored 4.83, 192 4.83, 256 4.79. A 1000-step cosine keeps the learning rate high while the model still
     # generalises; the best validation loss comes near step 350 and early stopping (3
     # evaluations without a new best) ends the run at ≈ 425 steps (426 s with evaluations, measured on 2 cores).
@@ -101,6 +101,7 @@ SETTINGS: dict[str, Settings] = {
     # EMA 0.995, best validation loss): ε = 0.02 → 4.857, 0.05 → 4.832, 0.1 → 4.852.
     # The moving average of the weights (EMA) smooths the noise of the high learning rate at
     # which validation is best: 4.891 without, 4.858 with decay 0.99 (ε = 0.1, 128 wide).
+    # These runs and the others tried: docs/recipes.md.
     "default": Settings(
         batch_size=12,
         lr=1e-3,
@@ -116,6 +117,7 @@ SETTINGS: dict[str, Settings] = {
         # same model; at 3 it reaches 0.995 by step 400 and averages more steps: best
         # validation loss over seeds 0–4 4.757, 4.767, 4.771, 4.778, 4.762 (ramp 10: 4.794,
         # 4.798, 4.798, 4.811, 4.786), at ≈ 100 more steps before early stopping
+        # (docs/recipes.md, "Over seeds")
         ema_decay=0.995,
         ema_ramp=3.0,
         # stop at the first evaluation without a new best: in those five runs no evaluation

@@ -108,8 +108,8 @@ class Settings:
     # default profile trains on 100,000 points for the same number of steps. Over seeds 0–4
     # (default profile) the largest oracle − learned gap per seed is 0.008, 0.015, 0.017,
     # 0.026, 0.012, the lowest improved accuracy 0.983, 0.975, 0.984, 0.973, 0.982, and the
-    # largest |interior log-density − truth| 0.08, 0.08, 0.07, 0.05, 0.08 nats (the README
-    # has the measurements and the recipes tried).
+    # largest |interior log-density − truth| 0.08, 0.08, 0.07, 0.05, 0.08 nats
+    # (docs/recipes.md has the measurements and the recipes tried).
     hidden: int = 128
     n_layers: int = 3
     # Fourier features of x: ungated they made the likelihood ODE ~6× costlier (stiff at
@@ -122,7 +122,7 @@ class Settings:
     lr: float = 3e-3
     ema_decay: float = 0.0  # exponential moving average of the weights (0: none)
     warmup: int = 0  # linear learning-rate warm-up steps
-    fused_adam: bool = True  # ≈ 10 % less per step on CPU (the steps are compute-bound)
+    fused_adam: bool = True  # ≈ 10 % less per step on CPU, compute-bound (docs/recipes.md)
     samples_per_class: int = 1000  # C4/C5 samples of each class, for each sampler
     eq9_draws: int = 32768  # (ε, t) draws per probe for the Eq. 9 estimate
     ode_steps: int = 100  # steps of the likelihood ODE if a fixed-step solver is used
@@ -137,7 +137,7 @@ class Settings:
     bonus_iters: int = 120  # Adam iterations of that optimisation
     bonus_best_of: int = 200  # ordinary samples searched by the simple "best of n" attempt
     improved_t_stop: float = 0.0  # the improved sampler returns x̂_0 at this t (a grid time)
-    cpu_threads: int = 1  # torch threads on CPU: for these tiny MLPs one thread is fastest
+    cpu_threads: int = 1  # torch threads on CPU: one is fastest here (docs/performance.md)
     steer_starts: int = 50  # C3: starts z, each run under every class
     prior_draws: int = 20000  # C5: Monte-Carlo draws of each class's t = 1 marginal (its KL)
 
