@@ -449,13 +449,16 @@ def test_workflow_records_render_every_answer():
     from gpt_fixtures import TEST_TEXT, tiny_trained
 
     model, payload = tiny_trained()
-    book = W.Book(TEST_TEXT, make_splits(TEST_TEXT))
-    trained = W.Trained(model, payload, False, TrainConfig(**payload["config"]))
+    book = W.Book({}, TEST_TEXT, make_splits(TEST_TEXT))
+    trained = W.Trained({}, model, payload, False, TrainConfig(**payload["config"]))
     params = {"profile": "smoke", "seed": 0, "prompt": "The robot said good", "min_words": 12,
               "inversion_sentence": " the robot ate"}  # fmt: skip
+    st = C.settings("smoke")
     r = {"runtime": {"device": "cpu"}, "data": W.data_record(book),
-         "train": W.train_record(trained, book), "inversion": W.inversion(params, model, book),
-         "attention": W.attention(params, model, book), "logprob": W.logprob(params, model)}  # fmt: skip
+         "train": W.train_record(trained, book)}  # fmt: skip
+    for step in (W.inversion(params, st, trained, book), W.attention(params, st, trained, book),
+                 W.logprob(params, st, trained)):  # fmt: skip
+        r.update(step.records)
     r = json.loads(json.dumps(to_jsonable(r)))
     for qid, f in A.ANSWERS.items():
         assert f(r), qid

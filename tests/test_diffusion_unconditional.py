@@ -3,6 +3,8 @@ metrics of a sample, the forward check and the oracle's loss."""
 
 from __future__ import annotations
 
+import types
+
 import pytest
 import torch
 from genmod.diffusion import metrics as M
@@ -12,6 +14,7 @@ from genmod.diffusion.forward import forward_check, forward_trajectory
 from genmod.diffusion.models import Denoiser, DenoiserConfig
 from genmod.diffusion.oracle import Oracle, oracle_loss
 from genmod.diffusion.schedules import ExpSchedule
+from genmod.runtime import Streams
 from genmod.sections.diffusion_unconditional import config as CFG
 from genmod.sections.diffusion_unconditional import workflow as W
 
@@ -118,28 +121,17 @@ def test_sampler_study_with_oracle_improves_with_nfe(monkeypatch):
     o = Oracle(SQUARE, ExpSchedule())
     floor = M.noise_floor(M.square_truth, n=300, repeats=10, seed=0)
     monkeypatch.setattr(SP, "STUDY_SPECS", {"ddim": SP.IMPROVED})
-    run = _FakeRun(n=300, study_nfe=[3, 21])
-    s = W.State(ExpSchedule(), o, None, 300, floor, None, {"model": o})
-    study = W.sampler_study(run, s)
+    s = W.Setup({}, Streams(0, W.STREAMS), ExpSchedule(), o, None, 300, floor, None)
+    out = W.sampler_study(types.SimpleNamespace(study_nfe=[3, 21]), s, W.Trained({}, o), "cpu")
+    study = out.study
     rec = study["ddim"]
     assert rec["nfe"] == [3, 21]
     assert rec["energy_distance"][1] < rec["energy_distance"][0]
-    reach = W.study_reach(study, floor)
+    assert out.records["samplers"] is study
+    reach = out.records["samplers_summary"]
+    assert reach == W.study_reach(study, floor)
     assert reach["ddim"]["min_nfe_within_floor"] in (3, 21) and reach["reference_nfe"] == 21
     assert W.min_nfe_within(rec, -1.0) is None
-
-
-class _FakeRun:
-    """The parts of a section run the workflow steps use."""
-
-    def __init__(self, n=300, **settings):
-        import contextlib
-        import types
-
-        self.params = dict(seed=0, T=10, lam=1.0)
-        self.settings = types.SimpleNamespace(n_samples=n, **settings)
-        self.device = torch.device("cpu")
-        self.stage = lambda name: contextlib.nullcontext()
 
 
 def test_evaluator_metrics_of_a_sample():

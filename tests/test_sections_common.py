@@ -136,3 +136,33 @@ def test_parse_value_reads_json_then_python_literals_then_text():
     assert P.parse_value("true") is True and P.parse_value("False") is False
     assert P.parse_value("[1, 2]") == [1, 2] and P.parse_value("(1, 2)") == (1, 2)
     assert P.parse_value("cpu") == "cpu"
+
+
+def test_step_times_the_step_and_stores_each_of_its_records(tmp_path):
+    run = common.start(_config(), {}, _ns(tmp_path))
+    calls = []
+
+    def draw(n, *, scale):
+        calls.append(n)
+        return common.Step({"a": {"n": n}, "b": [torch.tensor(scale)]})
+
+    out = run.step(draw, 2, scale=1.5)
+    assert calls == [2] and out.records["a"] == {"n": 2}
+    assert run.results["a"] == {"n": 2} and run.results["b"] == [1.5]  # made plain JSON
+    assert "draw" in run.timer.seconds
+    run.step(draw, 3, scale=0.0, stage="again")
+    assert run.results["a"] == {"n": 3} and set(run.timer.seconds) == {"draw", "again"}
+
+
+def test_named_streams_do_not_depend_on_the_order_of_the_draws():
+    from genmod.runtime import Streams
+
+    s = Streams(4, {"a": 0, "b": 1}, scale=1000)
+    first = torch.rand(3, generator=s.generator("b"))
+    torch.rand(5, generator=s.generator("a"))
+    assert torch.equal(torch.rand(3, generator=s.generator("b")), first)
+    assert s.seed_of("a") == 4000 and s.seed_of("b") == 4001
+    with pytest.raises(KeyError, match="'c': not one of"):
+        s.generator("c")
+    with pytest.raises(ValueError, match="share an offset"):
+        Streams(0, {"a": 1, "b": 1})

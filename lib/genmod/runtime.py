@@ -1,4 +1,4 @@
-"""Device resolution, seeding and run metadata."""
+"""Device resolution, seeding, named random streams and run metadata."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import platform
 import random
 import subprocess
 import time
+from collections.abc import Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -139,3 +141,27 @@ class StageTimer:
     @property
     def total(self) -> float:
         return sum(self.seconds.values())
+
+
+@dataclass(frozen=True)
+class Streams:
+    """The named random streams of one run: ``streams.generator("bonus")`` is a fresh
+    generator seeded by the run's seed and the stream's name, so that what a step draws does
+    not depend on which steps ran before it. ``offsets`` names each stream of a section and
+    fixes its seed, ``scale · seed + offset`` (distinct offsets: distinct streams)."""
+
+    seed: int
+    offsets: Mapping[str, int]
+    scale: int = 1
+
+    def __post_init__(self):
+        if len(set(self.offsets.values())) != len(self.offsets):
+            raise ValueError(f"streams: two names share an offset in {dict(self.offsets)}")
+
+    def seed_of(self, name: str) -> int:
+        if name not in self.offsets:
+            raise KeyError(f"random stream {name!r}: not one of {sorted(self.offsets)}")
+        return self.scale * self.seed + self.offsets[name]
+
+    def generator(self, name: str) -> torch.Generator:
+        return torch.Generator().manual_seed(self.seed_of(name))

@@ -14,11 +14,13 @@ samples and what the write-up says about them belong to section 02's configurati
 - sampling: :func:`sample_classes`, :func:`denoised_along_the_way`, :func:`class_steering`
   (the same starts under every class);
 - metrics: :func:`class_accuracy`, :func:`spread_stats`, :func:`posterior_mean_inside`;
-- probabilities: :func:`true_log_density`, :func:`evaluate_probes`,
+- probabilities: :func:`true_log_density`, :func:`probe_estimates`,
   :func:`interior_exact_likelihood`.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -523,7 +525,23 @@ def true_log_density(partition: Partition, points, labels) -> np.ndarray:
     return np.where(inside, -np.log(partition.areas()[lab]), -np.inf)
 
 
-def evaluate_probes(
+@dataclass
+class ProbeEstimates:
+    """The probability estimates at probe points (one entry per probe, in their order)."""
+
+    log_prob_bound: torch.Tensor  # −L_T (Eq. 9)
+    stderr: torch.Tensor  # its Monte Carlo standard error
+    exact_log_prob: torch.Tensor  # PF-ODE density, moment-matched class prior
+    exact_log_prob_standard_prior: torch.Tensor  # PF-ODE density, the exercise's N(0, I)
+    truth: np.ndarray  # −log area_c inside the class region, −inf outside
+    reconstruction: torch.Tensor  # the terms Eq. 9 leaves out of the variational bound
+    prior_kl: torch.Tensor
+    distance_to_region: np.ndarray
+    in_square: np.ndarray
+    solver: dict
+
+
+def probe_estimates(
     eps_model,
     probes: list,
     partition: Partition,
@@ -534,7 +552,7 @@ def evaluate_probes(
     generator: torch.Generator,
     device="cpu",
     ode_method: str | None = None,
-) -> list[dict]:
+) -> ProbeEstimates:
     """For each probe [x, y, c]: the Eq. 9 estimate −L_T ± its standard error, the density
     of the continuous-time probability-flow ODE's output at t = 0 (started from the class's
     moment-matched prior, and from the exercise's N(0, I)), the terms Eq. 9 leaves out of
@@ -554,29 +572,24 @@ def evaluate_probes(
     ex_match = exact_log_prob(
         eps_model, x, schedule, c=c, prior_mean=means[c.cpu()], prior_std=stds[c.cpu()], **ode
     )
-    truth = true_log_density(partition, x.cpu(), c.cpu())
-    out = []
-    for i, (px, py, pc) in enumerate(probes):
-        terms = vlb_terms(x[i : i + 1].cpu(), schedule, means[pc], stds[pc])
-        out.append(
-            {
-                "x": float(px),
-                "y": float(py),
-                "class": int(pc),
-                "in_distribution": bool(np.isfinite(truth[i])),
-                "in_square": bool(partition.label(np.array([[px, py]]))[0] >= 0),
-                "log_prob_bound": float(est.log_prob_bound[i]),
-                "stderr": float(est.stderr[i]),
-                "exact_log_prob": float(ex_match.log_prob[i]),
-                "exact_log_prob_standard_prior": float(ex_std.log_prob[i]),
-                "truth": float(truth[i]) if np.isfinite(truth[i]) else None,
-                "reconstruction": float(terms["reconstruction"][0]),
-                "prior_kl": float(terms["prior_kl"][0]),
-                "distance_to_region": float(distance_to_region([[px, py]], partition, pc)[0]),
-                "solver": dict(getattr(ex_match, "solver", {}) or {}),
-            }
-        )
-    return out
+    terms = [
+        vlb_terms(x[i : i + 1].cpu(), schedule, means[pc], stds[pc])
+        for i, (_, _, pc) in enumerate(probes)
+    ]
+    return ProbeEstimates(
+        log_prob_bound=est.log_prob_bound,
+        stderr=est.stderr,
+        exact_log_prob=ex_match.log_prob,
+        exact_log_prob_standard_prior=ex_std.log_prob,
+        truth=true_log_density(partition, x.cpu(), c.cpu()),
+        reconstruction=torch.stack([t["reconstruction"][0] for t in terms]),
+        prior_kl=torch.stack([t["prior_kl"][0] for t in terms]),
+        distance_to_region=np.array(
+            [distance_to_region([[px, py]], partition, pc)[0] for px, py, pc in probes]
+        ),
+        in_square=partition.label(np.array([[p[0], p[1]] for p in probes])) >= 0,
+        solver=dict(getattr(ex_match, "solver", {}) or {}),
+    )
 
 
 def interior_exact_likelihood(

@@ -1,19 +1,28 @@
-"""What every section notebook shares: one setup, one way to record, answer and finish.
+"""What every section notebook shares: one setup, one way to run a step, answer and finish.
 
 A notebook's first code cell is ::
 
     from genmod.sections import common
-    from genmod.sections.diffusion_unconditional import answers, config, workflow
+    from genmod.sections.diffusion_unconditional import answers, config, figures, workflow
 
     run = common.start(config, answers, globals())
+    p, st, dev = run.params, run.settings, run.device
 
 which reads the notebook's parameters (the names in ``config.PARAMETERS``) from the
 namespace papermill filled, resolves and validates them (one-line ``ValueError`` before any
 work), resolves the device, sets the CPU threads, seeds every generator, applies the figure
-style and opens the results record. The cells then call the workflow, store its records with
-:meth:`Run.record`, show each answer with :meth:`Run.answer` (rendered by the section's answer
-function from the record, never typed in a cell) and end with :meth:`Run.finish`, which writes
-``results.json`` atomically.
+style and opens the results record.
+
+Every section's workflow is written the same way. A step is a function of explicit inputs:
+the run's parameters ``p`` (a dict), the profile's settings ``st``, the device, and the
+outcomes of earlier steps. It draws its random numbers from named streams
+(:class:`genmod.runtime.Streams`: the run's seed and a name, never the order of the calls)
+and returns a :class:`Step`: its results.json records plus the objects that later steps and
+the figures need. The notebook calls each step as ``out = run.step(workflow.forward, p, st,
+...)``, which times it and stores its records; draws its figures with the section's
+``figures`` module from the outcomes; shows each answer with :meth:`Run.answer` (rendered by
+the section's answer function from the records, never typed in a cell); and ends with
+:meth:`Run.finish`, which writes ``results.json`` atomically.
 """
 
 from __future__ import annotations
@@ -53,6 +62,14 @@ class Results(dict):
         return atomic_write_json(resolve_path(path), self)
 
 
+@dataclass
+class Step:
+    """What a workflow step returns: ``records`` (results.json key → plain record) and, as a
+    subclass's fields, the tensors and objects that later steps and the figures use."""
+
+    records: dict[str, Any]
+
+
 def show(markdown: str) -> None:
     """Display Markdown in the notebook (print it outside IPython)."""
     try:
@@ -82,6 +99,15 @@ class Run:
     def stage(self, name: str):
         """``with run.stage("train"): ...`` adds the block's wall-clock seconds to ``name``."""
         return self.timer(name)
+
+    def step(self, fn: Callable[..., Step], *args, stage: str | None = None, **kwargs) -> Step:
+        """Run the workflow step ``fn(*args, **kwargs)``, timed as ``stage`` (default: its
+        name), store each of its records and return its outcome."""
+        with self.stage(stage or fn.__name__):
+            out = fn(*args, **kwargs)
+        for key, value in out.records.items():
+            self.record(key, value)
+        return out
 
     def record(self, key: str, value: Any) -> Any:
         """Store ``value`` (made plain JSON) under ``key`` of the results; return the stored copy."""

@@ -1,9 +1,11 @@
-"""Section 03's computations, as the notebook calls them.
+"""Section 03's computations, in the notebook's order.
 
-Each step returns a plain record (numbers, lists, strings) for ``run.record``; the objects a
-later step needs (the book, the trained model) are returned alongside. The answers are
-rendered from the records alone (:mod:`.answers`), so every value a sentence uses is stored
-here. Figures and painted tokens are drawn from the records too.
+Each step is a function of explicit inputs (the parameters ``p``, the settings ``st``, the
+device and the outcomes of earlier steps) returning a :class:`~genmod.sections.common.Step`:
+its results.json records (plain numbers, lists, strings) and the objects later steps use (the
+book, the trained model). Random draws come from the run's named streams (:data:`STREAMS`).
+The answers are rendered from the records alone (:mod:`.answers`), so every value a sentence
+uses is stored here; the figures (:mod:`.figures`) draw from the records too.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import torch
 
 from genmod.gpt.corpus import course_checksum, load_text
@@ -27,20 +28,25 @@ from genmod.gpt.generate import (
 from genmod.gpt.inversion import invert, output_reachable
 from genmod.gpt.logprob import ids_logprob, sample_sentence
 from genmod.gpt.model import GPT
-from genmod.gpt.paint import paint_tokens
-from genmod.gpt.plots import attention_summary, plot_inversion, plot_losses, total_variation
+from genmod.gpt.plots import attention_summary, total_variation
 from genmod.gpt.tokenizer import EOT, VOCAB_SIZE, decode, encode, token_strings
 from genmod.gpt.train import TrainConfig, model_from_payload, token_losses, train_or_load
+from genmod.runtime import Streams
 from genmod.sections.autoregressive_gpt import config
+from genmod.sections.common import Step
 
 #: A clear rise (or fall) of a loss between two evaluations, in nats (the losses are exact
 #: averages over fixed token sets, so this is a resolution, not a noise level).
 LOSS_TOL = 0.01
 
+#: The section's random streams: name → offset from the run's seed. A3's continuation and
+#: A5's sentence are drawn from the same stream.
+STREAMS = {"generation": 0}
+
 
 # ------------------------------------------------------------------------------ data
 @dataclass
-class Book:
+class Book(Step):
     text: str
     splits: Splits
 
@@ -49,10 +55,12 @@ class Book:
         return self.text[: self.splits.split_char]
 
 
-def load_book(params: dict) -> Book:
+def load_book(p: dict) -> Book:
     """The book at ``alice_path``, split 90 / 10 % by characters."""
-    text = load_text(params["alice_path"])
-    return Book(text=text, splits=make_splits(text, 0.1))
+    text = load_text(p["alice_path"])
+    book = Book({}, text=text, splits=make_splits(text, 0.1))
+    book.records["data"] = data_record(book)
+    return book
 
 
 def data_record(book: Book) -> dict:
@@ -75,24 +83,22 @@ def data_record(book: Book) -> dict:
 
 # ----------------------------------------------------------------------------- train
 @dataclass
-class Trained:
+class Trained(Step):
     model: GPT
     payload: dict
     from_cache: bool
     config: TrainConfig
 
 
-def train(params: dict, book: Book, device: torch.device) -> Trained:
+def train(p: dict, book: Book, device: torch.device) -> Trained:
     """Train the profile's GPT on the training split (or load it from the cache)."""
-    tcfg = config.train_config(params)
+    tcfg = config.train_config(p)
     payload, from_cache = train_or_load(
-        book.text,
-        tcfg,
-        device,
-        cache_dir=params["cache_dir"],
-        retrain=params["retrain"],
+        book.text, tcfg, device, cache_dir=p["cache_dir"], retrain=p["retrain"]
     )
-    return Trained(model_from_payload(payload, device), payload, from_cache, tcfg)
+    trained = Trained({}, model_from_payload(payload, device), payload, from_cache, tcfg)
+    trained.records["train"] = train_record(trained, book)
+    return trained
 
 
 def train_record(trained: Trained, book: Book) -> dict:
@@ -131,20 +137,6 @@ def train_record(trained: Trained, book: Book) -> dict:
     }
 
 
-def loss_figure(rec: dict):
-    """The training/validation loss curves of ``rec["train"]``."""
-    t = rec["train"]
-    lh, c = t["loss_history"], t["config"]
-    hist = {**lh, "step_time": lh["step_seconds"]}
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    plot_losses(ax, hist, t["best_step"])
-    ax.set_title(
-        f"{c['n_layer']} layers × {c['n_head']} heads × {c['n_embd']} wide, "
-        f"block {c['block_size']}, batch {c['batch_size']}, dropout {c['dropout']}"
-    )
-    return fig
-
-
 # ------------------------------------------------------------------------- inversion
 def _run_record(r) -> dict:
     return {
@@ -160,15 +152,15 @@ def _run_record(r) -> dict:
     }
 
 
-def inversion(params: dict, model: GPT, book: Book) -> dict:
+def inversion(p: dict, st, trained: Trained, book: Book) -> Step:
     """A2: invert the frozen model for ``inversion_sentence`` from the shifted embeddings and
     from a random start; where the first run fails, search the final LayerNorm's output set
     for each wrong target token (:func:`genmod.gpt.inversion.output_reachable`)."""
-    sentence = params["inversion_sentence"]
-    icfg = config.inversion_config(params)
+    model, sentence = trained.model, p["inversion_sentence"]
+    icfg = config.inversion_config(p)
     inv = invert(model, sentence, icfg)
-    inv_random = invert(model, sentence, config.inversion_config(params, init="random"))
-    reach_steps = config.settings(params["profile"]).reach_steps
+    inv_random = invert(model, sentence, config.inversion_config(p, init="random"))
+    reach_steps = st.reach_steps
     reach, unreached = [], []
     if not inv.success:
         wrong = sorted({t for t, p in zip(inv.target_ids, inv.pred_ids) if t != p})
@@ -183,7 +175,7 @@ def inversion(params: dict, model: GPT, book: Book) -> dict:
             if not ok:
                 unreached.append((tok, margin))
     words = sorted({sentence[a:b].lower() for a, b in word_spans(sentence)})
-    return {
+    record = {
         "target": sentence,
         "target_tokens": token_strings(inv.target_ids),
         "target_ids": inv.target_ids,
@@ -218,67 +210,63 @@ def inversion(params: dict, model: GPT, book: Book) -> dict:
         "word_counts": {w: whole_word_count(book.text, w) for w in words},
         "seconds": inv.seconds,
     }
-
-
-def inversion_figure(rec: dict):
-    """The minimised loss (and its cross-entropy term) and the correct positions per step."""
-    r = rec["inversion"]
-    runs = {}
-    for label, x in (("init = embeddings of the shifted sentence", r),
-                     ("init = random", r["random_init"])):  # fmt: skip
-        runs[label] = {"loss": x["loss_history"], "ce": x["ce_history"],
-                       "hinge": x["hinge_history"], "n_correct": x["correct_history"],
-                       "steps": x["steps"]}  # fmt: skip
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(7, 2.8))
-    plot_inversion(a1, a2, runs, len(r["target_ids"]))
-    return fig
+    return Step({"inversion": record})
 
 
 # ------------------------------------------------------------------------- attention
-def attention(params: dict, model: GPT, book: Book) -> dict:
+def attention(p: dict, st, trained: Trained, book: Book) -> Step:
     """A3/A4: continue ``prompt`` by sampling until ``min_words`` words, then the last and
     first blocks' head-averaged attention rows at the prediction of the 12th word."""
-    s = config.settings(params["profile"])
-    bound = config.generation_max_tokens(params)
-    gen = sample(model, params["prompt"], params["min_words"], s.temperature, s.top_k,
-                 max_new_tokens=bound, seed=params["seed"])  # fmt: skip
-    st = attention_study(model, gen)
-    last = attention_summary(st.last_block, st.tokens)
-    first = attention_summary(st.first_block, st.tokens)
-    ev = word_evidence(book.text, st.text, 11)
-    ev_train = word_evidence(book.train_text, st.text, 11)
+    model = trained.model
+    bound = config.generation_max_tokens(p)
+    seed = Streams(p["seed"], STREAMS).seed_of("generation")
+    gen = sample(model, p["prompt"], p["min_words"], st.temperature, st.top_k,
+                 max_new_tokens=bound, seed=seed)  # fmt: skip
+    study = attention_study(model, gen)
+    last = attention_summary(study.last_block, study.tokens)
+    first = attention_summary(study.first_block, study.tokens)
+    ev = word_evidence(book.text, study.text, 11)
+    ev_train = word_evidence(book.train_text, study.text, 11)
     continuation = decode(gen.ids[gen.n_prompt :]).strip()
-    k12 = st.predict_index - gen.n_prompt
-    return {
-        "text": st.text,
-        "prompt": params["prompt"],
-        "n_words": count_words(st.text),
-        "min_words": params["min_words"],
+    k12 = study.predict_index - gen.n_prompt
+    record = {
+        "text": study.text,
+        "prompt": p["prompt"],
+        "n_words": count_words(study.text),
+        "min_words": p["min_words"],
         "max_new_tokens": bound,
         "n_generated": len(gen.ids) - gen.n_prompt,
         "reached_min_words": gen.reached_min_words,
         "word10": ev["prev"],
-        "word11": st.word11,
-        "word12": st.word12,
-        "word11_tokens": st.word11_tokens,
-        "word12_tokens": st.word12_tokens,
-        "predict_index": st.predict_index,
-        "query_token": token_strings([st.ids[st.predict_index - 1]])[0],
-        "predicted_token": token_strings([st.ids[st.predict_index]])[0],
+        "word11": study.word11,
+        "word12": study.word12,
+        "word11_tokens": study.word11_tokens,
+        "word12_tokens": study.word12_tokens,
+        "predict_index": study.predict_index,
+        "query_token": token_strings([study.ids[study.predict_index - 1]])[0],
+        "predicted_token": token_strings([study.ids[study.predict_index]])[0],
         "predicted_sample_prob": gen.sample_probs[k12],
         "predicted_model_prob": gen.model_probs[k12],
-        "context_start": st.context_start,
+        "context_start": study.context_start,
         "block_size": model.config.block_size,
-        "last_block": {"tokens": st.tokens, "scores": st.last_block, "sum": sum(st.last_block)},
-        "first_block": {"tokens": st.tokens, "scores": st.first_block, "sum": sum(st.first_block)},
+        "last_block": {
+            "tokens": study.tokens,
+            "scores": study.last_block,
+            "sum": sum(study.last_block),
+        },
+        "first_block": {
+            "tokens": study.tokens,
+            "scores": study.first_block,
+            "sum": sum(study.first_block),
+        },
         "last_summary": last,
         "first_summary": first,
-        "total_variation": total_variation(st.last_block, st.first_block),
-        "word11_prob": st.word11_prob,
-        "word11_sample_prob": st.word11_sample_prob,
-        "word11_top": st.word11_top,
-        "word11_sample_top": st.word11_sample_top,
-        "next_token_top": st.next_token_top,
+        "total_variation": total_variation(study.last_block, study.first_block),
+        "word11_prob": study.word11_prob,
+        "word11_sample_prob": study.word11_sample_prob,
+        "word11_top": study.word11_top,
+        "word11_sample_top": study.word11_sample_top,
+        "next_token_top": study.next_token_top,
         "bigram_count": ev["bigram"],
         "word11_count": ev["count"],
         "bigram_count_train": ev_train["bigram"],
@@ -287,34 +275,26 @@ def attention(params: dict, model: GPT, book: Book) -> dict:
         "continuation_words": count_words(continuation),
         "continuation_in_book": bool(continuation) and continuation in book.text,
         "continuation_in_train": bool(continuation) and continuation in book.train_text,
-        "temperature": s.temperature,
-        "top_k": s.top_k,
+        "temperature": st.temperature,
+        "top_k": st.top_k,
     }
-
-
-def painted(rec: dict, block: str) -> str:
-    """HTML: the context tokens painted by ``block``'s (``"last_block"``/``"first_block"``)
-    attention row, both blocks on one colour scale."""
-    a = rec["attention"]
-    vmax = max(max(a["last_block"]["scores"]), max(a["first_block"]["scores"]))
-    title = {"last_block": "Last block", "first_block": "First block"}[block]
-    return paint_tokens(a[block]["tokens"], a[block]["scores"], vmax=vmax,
-                        title=f"{title} (head average)", mark_last=a["word12"])  # fmt: skip
+    return Step({"attention": record})
 
 
 # -------------------------------------------------------------------------- logprob
-def logprob(params: dict, model: GPT) -> dict:
+def logprob(p: dict, st, trained: Trained) -> Step:
     """A5: sample a sentence from ``<|endoftext|>`` and score exactly the drawn ids."""
-    s = config.settings(params["profile"])
-    sent = sample_sentence(model, seed=params["seed"], temperature=s.temperature, top_k=s.top_k,
-                           min_words=s.sentence_min_words, max_tokens=s.sentence_max_tokens,
-                           draws=s.sentence_draws)  # fmt: skip
+    model = trained.model
+    seed = Streams(p["seed"], STREAMS).seed_of("generation")
+    sent = sample_sentence(model, seed=seed, temperature=st.temperature, top_k=st.top_k,
+                           min_words=st.sentence_min_words, max_tokens=st.sentence_max_tokens,
+                           draws=st.sentence_draws)  # fmt: skip
     lp = ids_logprob(model, sent.ids)
     n = len(lp.ids)
     nll = [-x for x in lp.token_logprobs]
     mean = sum(nll) / n
     sd = math.sqrt(sum((x - mean) ** 2 for x in nll) / (n - 1)) if n > 1 else float("nan")
-    return {
+    record = {
         "sentence": lp.sentence,
         "tokens": lp.tokens,
         "token_ids": lp.ids,
@@ -344,3 +324,4 @@ def logprob(params: dict, model: GPT) -> dict:
         "earlier_stops": sent.earlier_stops,
         "block_size": model.config.block_size,
     }
+    return Step({"logprob": record})

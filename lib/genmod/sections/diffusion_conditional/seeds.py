@@ -34,18 +34,18 @@ def check_seed(
     given = {"profile": profile, "seed": seed, "device": device, "cache_dir": "cache"}
     params = config.resolve_params({**given, "retrain": False, "bonus_target": [4.0, 5.5], **over})
     dev = resolve_device(params["device"])
-    ctx = W.setup(params, settings or config.settings(profile), dev)
+    st = settings or config.settings(profile)
+    setup = W.setup(params)
     t0 = time.perf_counter()
-    train = W.train(ctx)
-    rec = W.samples(ctx)
-    K = ctx.K
+    trained = W.train(params, st, setup, dev)
+    rec = W.samples(params, st, setup, trained, dev).records
+    K = setup.K
     learned = [rec["samples"]["class_accuracy"][str(c)] for c in range(K)]
     oracle = [rec["samples"]["oracle_class_accuracy"][str(c)] for c in range(K)]
     improved = [rec["improved"]["class_accuracy"][str(c)] for c in range(K)]
-    S = ctx.settings
     lik = C.interior_likelihood_variants(
-        ctx.model, ctx.partition, ctx.schedule, S.interior_per_class, ctx.gen(7), dev,
-        rtol=S.lik_tol, atol=S.lik_tol,
+        trained.model, setup.partition, setup.schedule, st.interior_per_class,
+        setup.streams.generator("likelihood"), dev, rtol=st.lik_tol, atol=st.lik_tol,
     )["matched"]  # fmt: skip
     lik_err = [lik[c]["mean"] - lik[c]["truth"] for c in range(K)]
     return {
@@ -57,8 +57,8 @@ def check_seed(
         "min_improved": min(improved),
         "lik_err": lik_err,
         "max_lik_err": max(abs(e) for e in lik_err),
-        "train_seconds": train["seconds"],
-        "from_cache": train["from_cache"],
+        "train_seconds": trained.records["train"]["seconds"],
+        "from_cache": trained.records["train"]["from_cache"],
         "seconds": time.perf_counter() - t0,
     }
 

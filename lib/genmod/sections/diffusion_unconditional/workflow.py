@@ -1,16 +1,17 @@
 """The computations of section 01, in the notebook's order.
 
-:func:`setup` builds the :class:`State` (schedule, oracle, training data, noise floor,
-evaluator) and every later step takes the run and the state, stores the tensors the figures
-need on the state and returns a plain record for ``run.record``. The order of the calls
-matters: the evaluator draws a fresh truth sample per call from one generator.
+Each step is a function of explicit inputs (the parameters ``p``, the settings ``st``, the
+device and the outcomes of earlier steps) returning a :class:`~genmod.sections.common.Step`:
+its results.json records and the tensors later steps and the figures use. Random draws come
+from the run's named streams (:data:`STREAMS`). The evaluator of :func:`setup` compares each
+sample with a fresh truth sample from its own stream, so the notebook's order of the sampling
+steps (U3, U4, U5) fixes which truth sample each is compared with.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -23,22 +24,28 @@ from genmod.diffusion.forward import forward_check, forward_trajectory
 from genmod.diffusion.oracle import Oracle, oracle_loss
 from genmod.diffusion.schedules import ExpSchedule, Schedule
 from genmod.diffusion.train import TrainConfig, train_denoiser
+from genmod.runtime import Streams
+from genmod.sections.common import Step
 
 ODE_DENSITY = "probability-flow ODE output at t = 0"
 DENOISED_DENSITY = "denoised estimate x̂₀ of the probability-flow ODE output at t = 0"
 
-
-@dataclass
-class State:
-    """What the steps of the notebook hand on to each other (tensors, the model)."""
-
-    schedule: Schedule
-    oracle: Oracle
-    x0: torch.Tensor
-    n: int
-    floor: dict
-    evaluate: M.Evaluator
-    t: dict[str, Any] = field(default_factory=dict)  # tensors and intermediate results
+#: The section's random streams: name → offset from the run's seed.
+STREAMS = {
+    "data": 0,
+    "noise_floor": 1,
+    "evaluator": 2,
+    "forward": 3,
+    "oracle_loss": 4,
+    "truth_u3": 5,
+    "determinism": 7,
+    "stochastic": 8,
+    "trajectories": 9,
+    "trajectories_stochastic": 10,
+    "eq9": 11,
+    "study_noise": 1000,
+    "study_truth": 2000,
+}
 
 
 def rounded(x, digits: int = 5):
@@ -48,40 +55,54 @@ def rounded(x, digits: int = 5):
 
 
 # ---------------------------------------------------------------- data and noise floor
-def setup(run) -> State:
+@dataclass
+class Setup(Step):
+    streams: Streams
+    schedule: Schedule
+    oracle: Oracle
+    x0: torch.Tensor
+    n: int
+    floor: dict
+    evaluate: M.Evaluator
+
+
+def setup(p: dict, st) -> Setup:
     """Schedule, oracle, training data and the noise floor of the energy distance."""
-    p, st = run.params, run.settings
+    streams = Streams(p["seed"], STREAMS)
     schedule = ExpSchedule(5.0)
-    oracle = Oracle(SQUARE, schedule)
-    x0 = make_square_data(p["n_points"], p["seed"])
+    x0 = make_square_data(p["n_points"], streams.seed_of("data"))
     n = st.n_samples
-    with run.stage("noise_floor"):
-        floor = M.noise_floor(M.square_truth, n=n, repeats=st.floor_repeats, seed=p["seed"] + 1)
-    evaluate = M.Evaluator(floor, torch.Generator().manual_seed(p["seed"] + 2), n)
-    return State(schedule, oracle, x0, n, floor, evaluate)
-
-
-def noise_floor(s: State) -> dict:
-    return {k: s.floor[k] for k in ("median", "p95", "n", "repeats")}
+    floor = M.noise_floor(
+        M.square_truth, n=n, repeats=st.floor_repeats, seed=streams.seed_of("noise_floor")
+    )
+    evaluate = M.Evaluator(floor, streams.generator("evaluator"), n)
+    record = {k: floor[k] for k in ("median", "p95", "n", "repeats")}
+    return Setup(
+        {"noise_floor": record}, streams, schedule, Oracle(SQUARE, schedule), x0, n, floor,
+        evaluate,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- U1
-def forward(run, s: State) -> dict:
+@dataclass
+class Forward(Step):
+    ts: torch.Tensor
+    path: torch.Tensor
+
+
+def forward(p: dict, st, s: Setup) -> Forward:
     """One forward path from ``forward_start`` and the variance check over many paths."""
-    p, st = run.params, run.settings
-    g = torch.Generator().manual_seed(p["seed"] + 3)
+    g = s.streams.generator("forward")
     start = p["forward_start"]
-    with run.stage("forward"):
-        ts, path = forward_trajectory(start, s.schedule, T=st.forward_T, generator=g)
-        path = path[:, 0]
-        _, many = forward_trajectory(
-            start, s.schedule, T=st.forward_T, generator=g, n_paths=st.forward_paths
-        )
+    ts, path = forward_trajectory(start, s.schedule, T=st.forward_T, generator=g)
+    path = path[:, 0]
+    _, many = forward_trajectory(
+        start, s.schedule, T=st.forward_T, generator=g, n_paths=st.forward_paths
+    )
     check = forward_check(ts, many, start, s.schedule)
-    s.t.update(fwd_ts=ts, fwd_path=path)
     half = int(np.searchsorted(ts.numpy(), 0.5))
     x0 = torch.tensor(start, dtype=path.dtype)
-    return {
+    record = {
         "start": start,
         "trajectory": [[float(t), float(q[0]), float(q[1])] for t, q in zip(ts, path)],
         "check": check,
@@ -89,32 +110,38 @@ def forward(run, s: State) -> dict:
         "distance_half": float(torch.linalg.norm(path[half] - x0)),
         "distance_end": float(torch.linalg.norm(path[-1] - x0)),
     }
+    return Forward({"forward": record}, ts, path)
 
 
 # ---------------------------------------------------------------- U2
-def train(run, s: State) -> dict:
+@dataclass
+class Trained(Step):
+    model: torch.nn.Module
+
+
+def train(p: dict, st, s: Setup, device) -> Trained:
     """Train (or load) the denoiser and estimate the oracle's loss on the training points."""
-    p, st = run.params, run.settings
     tcfg = TrainConfig(epochs=p["epochs"], lr=st.lr, seed=p["seed"], noise_draws=st.noise_draws)
-    with run.stage("train"):
-        model, history, from_cache = train_denoiser(
-            st.model,
-            tcfg,
-            s.x0,
-            schedule=s.schedule,
-            device=run.device,
-            cache_dir=p["cache_dir"],
-            retrain=p["retrain"],
-            name="unconditional",
-        )
-    with run.stage("oracle_loss"):
-        best = oracle_loss(
-            s.oracle, s.x0, s.schedule, draws=st.oracle_loss_draws, seed=p["seed"] + 4
-        )
-    s.t["model"] = model
+    model, history, from_cache = train_denoiser(
+        st.model,
+        tcfg,
+        s.x0,
+        schedule=s.schedule,
+        device=device,
+        cache_dir=p["cache_dir"],
+        retrain=p["retrain"],
+        name="unconditional",
+    )
+    best = oracle_loss(
+        s.oracle,
+        s.x0,
+        s.schedule,
+        draws=st.oracle_loss_draws,
+        seed=s.streams.seed_of("oracle_loss"),
+    )
     k = min(100, len(history))
     k0 = min(10, len(history))
-    return {
+    record = {
         "loss_history": history,
         "final_loss": float(np.mean(history[-k:])),
         "final_loss_window": k,
@@ -128,26 +155,32 @@ def train(run, s: State) -> dict:
         "model": st.model.to_json(),
         "n_parameters": sum(q.numel() for q in model.parameters()),
     }
+    return Trained({"train": record}, model)
 
 
 # ---------------------------------------------------------------- U3
-def nine_seeds(run, s: State) -> dict:
+@dataclass
+class NineSeeds(Step):
+    seeds: list[int]
+    z9: torch.Tensor
+    x9: torch.Tensor
+    x_oracle: torch.Tensor
+    per_seed: list[dict]
+
+
+def nine_seeds(p: dict, s: Setup, trained: Trained, device) -> NineSeeds:
     """The exercise's sampler with nine seeds, the oracle from the first seed's noise and a
     fresh truth sample, all measured."""
-    p = run.params
-    model, n, T = s.t["model"], s.n, p["T"]
+    n, T = s.n, p["T"]
     seeds = [p["seed"] * 1000 + k for k in range(9)]
-    with run.stage("sample_seeds"):
-        z9, x9 = SP.sample_seeds(model, seeds, n, T, device=run.device)
-    with run.stage("sample_oracle"):
-        x_or, _ = SP.run(s.oracle, SP.EXERCISE, z9[0], T, s.schedule, device=run.device)
+    z9, x9 = SP.sample_seeds(trained.model, seeds, n, T, device=device)
+    x_or, _ = SP.run(s.oracle, SP.EXERCISE, z9[0], T, s.schedule, device=device)
     per_seed = [s.evaluate(x) for x in x9]
     m_or = s.evaluate(x_or)
-    m_truth = s.evaluate(M.square_truth(n, torch.Generator().manual_seed(p["seed"] + 5)))
-    s.t.update(seeds=seeds, z9=z9, x9=x9, x_or=x_or, per_seed=per_seed)
+    m_truth = s.evaluate(M.square_truth(n, s.streams.generator("truth_u3")))
     sp_l, sp_o = M.spread(x9.reshape(-1, 2)), M.spread(x_or)
     first = per_seed[0]
-    return {
+    samples = {
         "points": rounded(x9[0]),
         "T": T,
         "seed": seeds[0],
@@ -180,26 +213,26 @@ def nine_seeds(run, s: State) -> dict:
         "prior_var": 1.0,
         "t1_marginal_var": s.schedule.sigma_max**2 + float(SQUARE.var().mean()),
     }
-
-
-def seeds_record(s: State) -> dict:
-    return {"seeds": s.t["seeds"], "points": rounded(s.t["x9"])}
+    records = {"samples": samples, "seeds": {"seeds": seeds, "points": rounded(x9)}}
+    return NineSeeds(records, seeds, z9, x9, x_or, per_seed)
 
 
 # ---------------------------------------------------------------- U4
-def steps_sweep(run, s: State) -> dict:
+@dataclass
+class StepsSweep(Step):
+    points: list[torch.Tensor]
+
+
+def steps_sweep(p: dict, s: Setup, trained: Trained, nine: NineSeeds, device) -> StepsSweep:
     """U4: the exercise's sampler from the first seed's noise for each T, learned and oracle."""
-    p = run.params
-    z = s.t["z9"][0]
+    z = nine.z9[0]
     pts, learned, orc = [], [], []
-    with run.stage("sample_steps"):
-        for T in p["T_values"]:
-            x, _ = SP.run(s.t["model"], SP.EXERCISE, z, T, s.schedule, device=run.device)
-            xo, _ = SP.run(s.oracle, SP.EXERCISE, z, T, s.schedule, device=run.device)
-            pts.append(x)
-            learned.append(s.evaluate(x))
-            orc.append(s.evaluate(xo))
-    s.t["steps_points"] = pts
+    for T in p["T_values"]:
+        x, _ = SP.run(trained.model, SP.EXERCISE, z, T, s.schedule, device=device)
+        xo, _ = SP.run(s.oracle, SP.EXERCISE, z, T, s.schedule, device=device)
+        pts.append(x)
+        learned.append(s.evaluate(x))
+        orc.append(s.evaluate(xo))
     rec = {
         "T_values": p["T_values"],
         "points": [rounded(x) for x in pts],
@@ -209,36 +242,39 @@ def steps_sweep(run, s: State) -> dict:
     for key in ("inside_fraction", "edge_band", "energy_distance", "corner_share"):
         rec[key] = [m[key] for m in learned]
         rec["oracle_" + key] = [m[key] for m in orc]
-    return rec
+    return StepsSweep({"steps": rec}, pts)
 
 
-def sampler_study(run, s: State) -> dict:
+@dataclass
+class SamplerStudy(Step):
+    study: dict
+
+
+def sampler_study(st, s: Setup, trained: Trained, device) -> SamplerStudy:
     """Quality per cost: for each sampler of :data:`~genmod.diffusion.samplers.STUDY_SPECS`
     and NFE budget, the measured NFE, energy distance to one fresh truth sample, inside
-    fraction and edge band (the same z for every run)."""
-    p, st = run.params, run.settings
-    n, seed = s.n, p["seed"]
-    z = SP.draw_noise(n, seed + 1000)
-    truth = M.square_truth(n, torch.Generator().manual_seed(seed + 2000))
+    fraction and edge band (the same z for every run); and how far each sampler gets."""
+    n = s.n
+    z = SP.draw_noise(n, s.streams.seed_of("study_noise"))
+    truth = M.square_truth(n, s.streams.generator("study_truth"))
     out = {}
-    with run.stage("sampler_study"):
-        for name, spec in SP.STUDY_SPECS.items():
-            keys = ("nfe", "energy_distance", "inside_fraction", "edge_band")
-            rec = {"label": spec.label, **{k: [] for k in keys}}
-            done = set()
-            for budget in st.study_nfe:
-                steps = spec.steps_for_nfe(budget)
-                if steps in done:
-                    continue
-                done.add(steps)
-                x, nfe = SP.run(s.t["model"], spec, z, steps, s.schedule, device=run.device)
-                rec["nfe"].append(nfe)
-                rec["energy_distance"].append(M.energy_distance(x, truth))
-                rec["inside_fraction"].append(M.inside_fraction(x))
-                rec["edge_band"].append(M.edge_band(x))
-            out[name] = rec
-    s.t["study"] = out
-    return out
+    for name, spec in SP.STUDY_SPECS.items():
+        keys = ("nfe", "energy_distance", "inside_fraction", "edge_band")
+        rec = {"label": spec.label, **{k: [] for k in keys}}
+        done = set()
+        for budget in st.study_nfe:
+            steps = spec.steps_for_nfe(budget)
+            if steps in done:
+                continue
+            done.add(steps)
+            x, nfe = SP.run(trained.model, spec, z, steps, s.schedule, device=device)
+            rec["nfe"].append(nfe)
+            rec["energy_distance"].append(M.energy_distance(x, truth))
+            rec["inside_fraction"].append(M.inside_fraction(x))
+            rec["edge_band"].append(M.edge_band(x))
+        out[name] = rec
+    records = {"samplers": out, "samplers_summary": study_reach(out, s.floor)}
+    return SamplerStudy(records, out)
 
 
 def min_nfe_within(study_rec: dict, target: float) -> int | None:
@@ -262,10 +298,6 @@ def study_reach(study: dict, floor: dict) -> dict:
             "best_energy_distance_at_most_20_nfe": min(low) if low else None,
         }
     return out
-
-
-def study_summary(s: State) -> dict:
-    return study_reach(s.t["study"], s.floor)
 
 
 # ---------------------------------------------------------------- U5
@@ -328,33 +360,37 @@ def ablation(
     return out
 
 
-def improved(run, s: State) -> dict:
-    """U5: the ablation of the improved sampler (same noise and truth sample for every row)
-    and the improved sampler over the nine seeds of U3."""
-    p, st = run.params, run.settings
-    with run.stage("sample_improved"):
-        abl = ablation(
-            s.t["model"],
-            s.oracle,
-            s.t["z9"][0],
-            p["T"],
-            st.improved_steps,
-            s.schedule,
-            s.evaluate.paired(),
-            device=run.device,
-            exercise_points=(s.t["x9"][0], s.t["x_or"]),
-        )
-        _, x9_imp = SP.sample_seeds(
-            s.t["model"], s.t["seeds"], s.n, st.improved_steps, spec=SP.IMPROVED, device=run.device
-        )
+@dataclass
+class Improved(Step):
+    ablation: dict
+    points: torch.Tensor
+    grids: dict
+
+
+def improved(p: dict, st, s: Setup, trained: Trained, nine: NineSeeds, device) -> Improved:
+    """U5: the ablation of the improved sampler (same noise and truth sample for every row),
+    the improved sampler over the nine seeds of U3, and both σ(t) schedules."""
+    model = trained.model
+    abl = ablation(
+        model,
+        s.oracle,
+        nine.z9[0],
+        p["T"],
+        st.improved_steps,
+        s.schedule,
+        s.evaluate.paired(),
+        device=device,
+        exercise_points=(nine.x9[0], nine.x_oracle),
+    )
+    _, x9_imp = SP.sample_seeds(
+        model, nine.seeds, s.n, st.improved_steps, spec=SP.IMPROVED, device=device
+    )
     imp_seeds = [s.evaluate(x) for x in x9_imp]
     imp = abl["improved"]["learned"]
-    s.t.update(ablation=abl, x_imp=abl["improved"]["points"])
     grids = {
         kind: SP.sigma_table(s.schedule, SP.time_grid(st.schedule_plot_steps, kind, s.schedule))
         for kind in ("uniform", "karras")
     }
-    s.t["grids"] = grids
     rec = {
         "points": rounded(abl["improved"]["points"]),
         "description": SP.IMPROVED.label + f"; {st.improved_steps} Heun steps",
@@ -371,23 +407,20 @@ def improved(run, s: State) -> dict:
             "corner_share": [m["corner_share"] for m in imp_seeds],
         },
     }
-    return rec
-
-
-def ablation_record(s: State) -> dict:
-    return {k: {kk: v for kk, v in r.items() if kk != "points"} for k, r in s.t["ablation"].items()}
-
-
-def schedules_record(s: State) -> dict:
-    g = s.t["grids"]
-    return {
-        "original": {**s.schedule.to_json(), "grid": "uniform t, dt = -1/T", **g["uniform"]},
+    schedules = {
+        "original": {**s.schedule.to_json(), "grid": "uniform t, dt = -1/T", **grids["uniform"]},
         "modified": {
             **s.schedule.to_json(),
             "grid": "Karras rho-spaced sigma, rho = 7",
-            **g["karras"],
+            **grids["karras"],
         },
     }
+    records = {
+        "improved": rec,
+        "ablation": {k: {kk: v for kk, v in r.items() if kk != "points"} for k, r in abl.items()},
+        "schedules": schedules,
+    }
+    return Improved(records, abl, abl["improved"]["points"], grids)
 
 
 # ---------------------------------------------------------------- likelihood
@@ -516,30 +549,30 @@ def likelihood_map(
     return u, r.log_prob.reshape(n, n).cpu(), _solver(r)
 
 
-def likelihood(run, s: State) -> dict:
+@dataclass
+class Likelihood(Step):
+    axis: torch.Tensor
+    log_prob: torch.Tensor
+    points: torch.Tensor
+
+
+def likelihood(p: dict, st, s: Setup, trained: Trained, device) -> Likelihood:
     """The density check at interior points, the Eq. 9 comparison and the heat map."""
-    p, st = run.params, run.settings
-    with run.stage("likelihood"):
-        lk = likelihood_check(
-            s.t["model"],
-            s.oracle,
-            s.schedule,
-            n_grid=st.lik_grid,
-            device=run.device,
-            eq9_T=p["T"],
-            eq9_draws=st.eq9_draws,
-            eq9_seed=p["seed"] + 11,
-            tol=st.lik_tol,
-        )
-        axis, logp, solver = likelihood_map(
-            s.t["model"],
-            s.schedule,
-            n=st.lik_map,
-            device=run.device,
-            tol=st.lik_map_tol,
-        )
-    s.t.update(lik_axis=axis, lik_map=logp, lik_points=interior_grid(st.lik_grid))
-    return {
+    lk = likelihood_check(
+        trained.model,
+        s.oracle,
+        s.schedule,
+        n_grid=st.lik_grid,
+        device=device,
+        eq9_T=p["T"],
+        eq9_draws=st.eq9_draws,
+        eq9_seed=s.streams.seed_of("eq9"),
+        tol=st.lik_tol,
+    )
+    axis, logp, solver = likelihood_map(
+        trained.model, s.schedule, n=st.lik_map, device=device, tol=st.lik_map_tol
+    )
+    rec = {
         "interior_mean_exact": lk["learned_matched"]["mean"],
         "truth": lk["truth"],
         "distribution": ODE_DENSITY,
@@ -547,67 +580,69 @@ def likelihood(run, s: State) -> dict:
         "variants": lk,
         "map": {"n": st.lik_map, "lim": 1.5, "density": ODE_DENSITY, "solver": solver},
     }
+    return Likelihood({"likelihood": rec}, axis, logp, interior_grid(st.lik_grid))
 
 
 # ---------------------------------------------------------------- U6
-def determinism(run, s: State) -> dict:
+@dataclass
+class Determinism(Step):
+    runs_ddim: torch.Tensor
+    runs_stochastic: torch.Tensor
+
+
+def determinism(p: dict, st, s: Setup, trained: Trained, device) -> Determinism:
     """Ten DDIM runs and ten stochastic runs from the same noise."""
-    p, st = run.params, run.settings
-    z = SP.draw_noise(st.det_points, p["seed"] + 7)
-    model = s.t["model"]
-    with run.stage("determinism"):
-        ddim = SP.repeat_runs(
-            model, z, p["T"], st.n_runs, lam=0.0, schedule=s.schedule, device=run.device
-        )
-        sto = SP.repeat_runs(
-            model,
-            z,
-            p["T"],
-            st.n_runs,
-            lam=p["lam"],
-            seed=p["seed"] + 8,
-            schedule=s.schedule,
-            device=run.device,
-        )
-    s.t.update(runs_ddim=ddim, runs_sto=sto)
-    return {
+    z = SP.draw_noise(st.det_points, s.streams.seed_of("determinism"))
+    model = trained.model
+    ddim = SP.repeat_runs(model, z, p["T"], st.n_runs, lam=0.0, schedule=s.schedule, device=device)
+    sto = SP.repeat_runs(
+        model,
+        z,
+        p["T"],
+        st.n_runs,
+        lam=p["lam"],
+        seed=s.streams.seed_of("stochastic"),
+        schedule=s.schedule,
+        device=device,
+    )
+    det = {
         "max_abs_diff": M.max_abs_diff(ddim),
         "runs": st.n_runs,
         "n_points": st.det_points,
         "T": p["T"],
     }
-
-
-def stochastic_record(run, s: State) -> dict:
-    sto = s.t["runs_sto"]
-    return {
-        "lam": run.params["lam"],
+    stochastic = {
+        "lam": p["lam"],
         "max_abs_diff": M.max_abs_diff(sto),
-        "runs": run.settings.n_runs,
+        "runs": st.n_runs,
         "inside_fraction": [M.inside_fraction(r) for r in sto],
         "mean_spread": float(sto.std(0).norm(dim=-1).mean()),
-        "n_points": run.settings.det_points,
+        "n_points": st.det_points,
     }
+    return Determinism({"determinism": det, "stochastic": stochastic}, ddim, sto)
 
 
-def trajectories(run, s: State) -> dict:
+@dataclass
+class Trajectories(Step):
+    ddim: tuple[torch.Tensor, torch.Tensor]
+    stochastic: tuple[torch.Tensor, torch.Tensor]
+
+
+def trajectories(p: dict, st, s: Setup, trained: Trained, device) -> Trajectories:
     """The paths of a few points started at ``traj_scale``·z, z ~ N(0, I), under DDIM and
     the stochastic sampler."""
-    p, st = run.params, run.settings
-    z4 = SP.draw_noise(st.traj_points, p["seed"] + 9) * st.traj_scale
-    model = s.t["model"]
-    with run.stage("trajectories"):
-        tt_d, xs_d = SP.trajectories(model, z4, p["T"], schedule=s.schedule, device=run.device)
-        tt_s, xs_s = SP.trajectories(
-            model,
-            z4,
-            p["T"],
-            lam=p["lam"],
-            seed=p["seed"] + 10,
-            schedule=s.schedule,
-            device=run.device,
-        )
-    s.t.update(traj=(tt_d, xs_d, tt_s, xs_s))
+    z4 = SP.draw_noise(st.traj_points, s.streams.seed_of("trajectories")) * st.traj_scale
+    model = trained.model
+    tt_d, xs_d = SP.trajectories(model, z4, p["T"], schedule=s.schedule, device=device)
+    tt_s, xs_s = SP.trajectories(
+        model,
+        z4,
+        p["T"],
+        lam=p["lam"],
+        seed=s.streams.seed_of("trajectories_stochastic"),
+        schedule=s.schedule,
+        device=device,
+    )
 
     def rec(tt, xs):
         return {
@@ -619,10 +654,11 @@ def trajectories(run, s: State) -> dict:
             "identical_to_ddim": bool(torch.equal(xs, xs_d)),
         }
 
-    return {
+    record = {
         "ddim": rec(tt_d, xs_d),
         "stochastic": rec(tt_s, xs_s),
         "n_points": st.traj_points,
         "start_scale": st.traj_scale,
         "lam": p["lam"],
     }
+    return Trajectories({"trajectories": record}, (tt_d, xs_d), (tt_s, xs_s))
