@@ -402,6 +402,26 @@ def _check_layout(pdf_path: Path, html_text: str) -> None:
     )
 
 
+def check_results(path: Path) -> None:
+    """Stop (:class:`ReportError`) if a claim recorded in the results.json at ``path`` does not
+    follow from its own operands; say in one line when the run was recorded by an older genmod
+    (its claims cannot all be re-derived)."""
+    from genmod.sections.findings import SCHEMA_VERSION, check_claims
+
+    results = page.read_results(path)
+    if not results:
+        return
+    version = results.get("schema", 1)
+    if version < SCHEMA_VERSION:
+        log(f"report: {path} was recorded by an older genmod (results schema {version}, now "
+            f"{SCHEMA_VERSION}): its claims are not all re-derived")  # fmt: skip
+    problems = check_claims(results)
+    if problems:
+        raise ReportError(
+            f"{path}: {len(problems)} claim(s) disagree with their numbers: " + "; ".join(problems)
+        )
+
+
 def build_report(opts: BuildOptions) -> BuildResult:
     """Execute (unless ``opts.execute`` is False) and build report.html and report.pdf."""
     validate(opts)
@@ -436,6 +456,9 @@ def build_report(opts: BuildOptions) -> BuildResult:
             raise ReportError(
                 f"--skip-execute: executed notebook(s) missing: {', '.join(map(str, missing))}"
             )
+
+    for path in executed:
+        check_results(out_dir / path.stem / "results.json")
 
     # The build step's timer covers conversion and printing, not the one-off imports.
     import jinja2  # noqa: F401

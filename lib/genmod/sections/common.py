@@ -40,8 +40,9 @@ import torch
 from genmod.io import atomic_write_json, to_jsonable
 from genmod.paths import resolve_path
 from genmod.runtime import StageTimer, resolve_device, run_metadata, seed_everything
+from genmod.sections.findings import SCHEMA_VERSION, Finding, render
 from genmod.sections.markdown import recording_claims, table
-from genmod.sections.summary import Headline, Question
+from genmod.sections.summary import Headline, Question, headline
 from genmod.style import setup_notebook
 
 Answer = Callable[[dict], str]
@@ -95,6 +96,8 @@ class Run:
     timer: StageTimer = field(default_factory=StageTimer)
     questions: Mapping[str, Question] = field(default_factory=dict)
     headlines: Mapping[str, Callable[[dict], Headline]] = field(default_factory=dict)
+    findings: Mapping[str, Callable[[dict], Finding]] = field(default_factory=dict)
+    templates: Path | None = None  # the folder of the findings' templates
 
     def stage(self, name: str):
         """``with run.stage("train"): ...`` adds the block's wall-clock seconds to ``name``."""
@@ -116,14 +119,27 @@ class Run:
 
     def answer(self, qid: str) -> None:
         """Render question ``qid``'s answer (and, for an exercise question, its short answer)
-        from the results recorded so far, record them and show the answer."""
-        with recording_claims() as claims:
-            text = self.answers[qid](self.results)
+        from the results recorded so far, record them with the claims they decided, and show
+        the answer. A question with a finding (``FINDINGS``) is rendered from its templates;
+        one without, by its answer function (``ANSWERS``)."""
+        if qid in self.findings:
+            finding = self.findings[qid](self.results)
+            text = render(self.templates, finding, "full")
+            self.results["claims"][qid] = [c.to_json() for c in finding.claims]
+            if qid in self.questions:
+                short = render(self.templates, finding, "short")
+                head = headline(self.results, finding.path, finding.figure, short,
+                                finding.verdict, finding.fmt, finding.reduce)  # fmt: skip
+        else:
+            with recording_claims() as claims:
+                text = self.answers[qid](self.results)
+            self.results["claims"][qid] = claims
+            if qid in self.questions:
+                head = self.headlines[qid](self.results)
         self.results["answers"][qid] = text
-        self.results["claims"][qid] = claims
-        if qid in self.headlines:
+        if qid in self.questions:
             self.results["questions"][qid] = asdict(self.questions[qid])
-            self.results["headlines"][qid] = self.headlines[qid](self.results).to_json()
+            self.results["headlines"][qid] = head.to_json()
         # the anchor lets the write-up link a question's short answer to this one
         show(f'<a id="answer-{qid}" class="gm-answer-anchor"></a>\n\n{text}')
 
@@ -166,14 +182,20 @@ def start(
     if hasattr(settings, "to_json"):
         results["settings"] = to_jsonable(settings.to_json())
     if isinstance(answers, ModuleType):
-        table_ = answers.ANSWERS
+        table_ = getattr(answers, "ANSWERS", {})
         questions = getattr(answers, "QUESTIONS", {})
         headlines = getattr(answers, "HEADLINES", {})
+        findings = getattr(answers, "FINDINGS", {})
+        templates = getattr(answers, "TEMPLATES", None)
     else:
-        table_, questions, headlines = answers, {}, {}
-    if set(questions) != set(headlines):
-        raise ValueError(f"answers: QUESTIONS {sorted(questions)} ≠ HEADLINES {sorted(headlines)}")
+        table_, questions, headlines, findings, templates = answers, {}, {}, {}, None
+    if set(questions) != set(headlines) | (set(findings) & set(questions)):
+        raise ValueError(
+            f"answers: QUESTIONS {sorted(questions)} ≠ HEADLINES {sorted(headlines)} "
+            f"+ FINDINGS {sorted(findings)}"
+        )
+    results["schema"] = SCHEMA_VERSION
     return Run(
         params=params, settings=settings, device=device, results=results, answers=table_,
-        questions=questions, headlines=headlines,
+        questions=questions, headlines=headlines, findings=findings, templates=templates,
     )  # fmt: skip
