@@ -27,6 +27,33 @@ def test_bad_seeds_fail_at_once_naming_them(capsys):
     assert "SEEDS='0 one': 'one' is not an integer >= 0" in capsys.readouterr().err
 
 
+def test_scheduler_flags_fail_at_once_on_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    good, empty = tmp_path / "scheduler.json", tmp_path / "empty.json"
+    good.write_text(json.dumps({"type": "Scheduler", "address": "tcp://10.0.0.5:8786"}))
+    empty.write_text("{}")
+    (tmp_path / "bad.json").write_text("not json")
+    out = tmp_path / "sw"
+    cases = {
+        ("--scheduler", "tcp://h:8786", "--scheduler-file", str(good)): "give one of them",
+        ("--scheduler-file", str(tmp_path / "missing.json")): "cannot read it",
+        ("--scheduler-file", str(tmp_path / "bad.json")): "not a JSON scheduler file",
+        ("--scheduler-file", str(empty)): "holds no scheduler address",
+    }
+    for flags, message in cases.items():
+        assert sweep.main(["--seeds", "0", "--out-dir", str(out), *flags]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("sweep: --scheduler") and message in err, err
+        assert err.count("\n") == 1, err
+    assert not out.exists()  # nothing ran, nothing was written
+    assert sweep.scheduler_address(None, good) == "tcp://10.0.0.5:8786"
+    assert sweep.scheduler_address("tcp://h:1", None) == "tcp://h:1"
+    assert sweep.scheduler_address(None, None) is None  # the embedded cluster
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://env:8786")
+    assert sweep.scheduler_address(None, None) == "tcp://env:8786"
+    assert sweep.scheduler_address(None, good) == "tcp://10.0.0.5:8786"
+
+
 def _run(stem, seed, value, verdict, params=None, word="higher"):
     heads = {"U1": {"value": value, "verdict": verdict, "figure": "f", "fmt": ".3f"}}
     side = {"higher": "more", "lower": "less", "same": "same"}.get(word, "more")

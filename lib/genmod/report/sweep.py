@@ -9,11 +9,21 @@
   sweep resumes where it stopped;
 * the runs are tasks of Dask distributed: by default on an embedded ``LocalCluster`` sized
   to the machine's cores (each task claims the CPU threads its section uses), or on the
-  cluster whose scheduler ``--scheduler tcp://host:8786`` (or ``DASK_SCHEDULER_ADDRESS``)
-  names; a worker needs the repository and its environment, and writes where the sweep's
-  outputs are (a shared folder on a cluster);
+  cluster whose scheduler ``--scheduler tcp://host:8786`` names, or whose scheduler file
+  ``--scheduler-file PATH`` (what ``dask scheduler --scheduler-file PATH`` writes) points
+  to, or else ``DASK_SCHEDULER_ADDRESS`` names; a worker needs the repository and its
+  environment, and writes where the sweep's outputs are (a shared folder on a cluster: see
+  docs/cluster.md);
+* a worker that dies mid-run (killed, out of memory) is restarted by its nanny and the
+  scheduler gives the run to a worker again, which executes it from the start;
 * a failed run is reported with its section, parameters and the notebook's failing cell;
   the others go on.
+
+With ``GENMOD_SWEEP_MARKERS=FOLDER`` in a worker's environment, each run drops a marker file
+in FOLDER when it starts (``<section>-<run>.<pid>.started``) and when it returns
+(``….finished``), each a JSON object with the run, its status (finished only), the host and
+the id of the process that runs it: a way to watch which worker runs what (the cluster test
+kills a worker process from it).
 
 Outputs, in ``reports/sweep/<profile>/``: ``runs/<run>/<notebook>.ipynb`` and
 ``runs/<run>/<notebook>/results.json`` per run, ``sweep.json`` (every run's headline figures
@@ -139,11 +149,30 @@ def _safe(name: str) -> str:
 
 
 # ------------------------------------------------------------------------------ one run
+#: A folder in which each run drops a marker file when it starts and when it returns
+#: (unset: none); see the module's docstring.
+MARKERS_ENV = "GENMOD_SWEEP_MARKERS"
+
+
+def _drop_marker(spec: RunSpec, event: str, **extra: Any) -> None:
+    """``$GENMOD_SWEEP_MARKERS/<stem>-<run>.<pid>.<event>``: the run, the host, the pid."""
+    folder = os.environ.get(MARKERS_ENV)
+    if not folder:
+        return
+    import socket
+
+    pid = os.getpid()
+    doc = {"run": spec.name, "stem": spec.stem, "pid": pid, "host": socket.gethostname()}
+    path = Path(folder) / f"{spec.stem}-{_safe(spec.name)}.{pid}.{event}"
+    atomic_write_text(path, json.dumps(doc | extra))
+
+
 def run_one(spec: RunSpec) -> dict:
     """Execute (or restore from the execution cache) one run; never raises for a failing
     notebook: the record says what failed where."""
     from genmod.report import build, execute
 
+    _drop_marker(spec, "started")
     t0 = time.perf_counter()
     out_dir = Path(spec.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -175,6 +204,7 @@ def run_one(spec: RunSpec) -> dict:
         marker.unlink(missing_ok=True)
     record["seconds"] = time.perf_counter() - t0
     record["results"] = str(spec.results_path)
+    _drop_marker(spec, "finished", status=record["status"])
     return record
 
 
@@ -341,10 +371,41 @@ class SweepOptions:
     out_dir: Path | None = None
     cache_dir: Path = DEFAULT_CACHE_DIR
     notebooks_dir: Path = NOTEBOOKS_DIR
+    # the Dask scheduler: its address or its scheduler file, at most one of them (neither:
+    # $DASK_SCHEDULER_ADDRESS, else an embedded LocalCluster)
     scheduler: str | None = None
+    scheduler_file: Path | None = None
     pdf: bool = True
     poll_seconds: float = 10.0
     render_only: bool = False  # write the write-up from the runs already on disk
+
+
+def scheduler_address(scheduler: str | None, scheduler_file: Path | str | None) -> str | None:
+    """The address of the scheduler to use: ``scheduler``, or the ``address`` that
+    ``scheduler_file`` holds, or ``$DASK_SCHEDULER_ADDRESS``; None: an embedded cluster.
+    A one-line ValueError for both given, or for a scheduler file that is missing or holds
+    no address."""
+    if scheduler and scheduler_file:
+        raise ValueError("--scheduler and --scheduler-file: give one of them, not both")
+    if scheduler is not None and not str(scheduler).strip():
+        raise ValueError("--scheduler '': give an address, e.g. tcp://host:8786")
+    if scheduler_file:
+        path = Path(scheduler_file).expanduser()
+        try:
+            doc = json.loads(path.read_text())
+        except OSError as err:
+            raise ValueError(
+                f"--scheduler-file {path}: cannot read it ({err.strerror or err}); it is "
+                "written by `dask scheduler --scheduler-file PATH` on a folder the workers "
+                "and this machine share"
+            ) from None
+        except ValueError:
+            raise ValueError(f"--scheduler-file {path}: not a JSON scheduler file") from None
+        address = doc.get("address") if isinstance(doc, dict) else None
+        if not isinstance(address, str) or not address:
+            raise ValueError(f"--scheduler-file {path}: holds no scheduler address")
+        return address
+    return scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
 
 
 def _client(scheduler: str | None):
@@ -353,7 +414,12 @@ def _client(scheduler: str | None):
     from genmod.report.build import cpu_cores
 
     if scheduler:
-        return Client(scheduler), None, False
+        try:
+            return Client(scheduler), None, False
+        except (OSError, TimeoutError) as err:
+            raise ReportError(
+                f"no Dask scheduler answers at {scheduler}: {first_line(err, 200)}"
+            ) from None
     cores = cpu_cores()
     cluster = LocalCluster(
         n_workers=1, threads_per_worker=cores, processes=True, dashboard_address=None,
@@ -370,6 +436,7 @@ def run_sweep(opts: SweepOptions) -> dict:
 
     check_profile(opts.profile)
     check_device_name(opts.device)
+    address = scheduler_address(opts.scheduler, opts.scheduler_file)
     notebooks_dir = resolve_path(opts.notebooks_dir)
     out_root = resolve_path(opts.out_dir) if opts.out_dir else REPORTS_DIR / "sweep" / opts.profile
     sources = resolve_sections(opts.sections, notebooks_dir)
@@ -388,7 +455,7 @@ def run_sweep(opts: SweepOptions) -> dict:
         ]  # fmt: skip
         return _write_up(opts, runs, records, out_root, t0, None)
     execute.check_kernel(KERNEL_NAME)
-    client, cluster, embedded = _client(opts.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS"))
+    client, cluster, embedded = _client(address)
     startup = time.perf_counter() - t0
     log(f"sweep: {len(runs)} runs on {'an embedded LocalCluster' if embedded else client.scheduler.address}"
         f" ({cpu_cores()} cores; started in {startup:.1f} s)")  # fmt: skip
@@ -494,7 +561,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out-dir", type=Path)
     ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
     ap.add_argument("--notebooks-dir", type=Path, default=NOTEBOOKS_DIR)
-    ap.add_argument("--scheduler", help="Dask scheduler address (default: an embedded cluster)")
+    ap.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler address, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS, "
+        "else an embedded cluster)",
+    )
+    ap.add_argument(
+        "--scheduler-file",
+        type=Path,
+        metavar="PATH",
+        help="the scheduler file that `dask scheduler --scheduler-file PATH` writes "
+        "(instead of --scheduler)",
+    )
     ap.add_argument("--no-pdf", action="store_true")
     ap.add_argument(
         "--render-only",
@@ -506,7 +585,8 @@ def main(argv: list[str] | None = None) -> int:
         swept = dict(parse_sweep_param(item) for item in a.param)
         opts = SweepOptions(
             parse_seeds(a.seeds), swept, a.sections, a.profile, a.device, a.out_dir,
-            a.cache_dir, a.notebooks_dir, a.scheduler, not a.no_pdf, render_only=a.render_only,
+            a.cache_dir, a.notebooks_dir, a.scheduler, a.scheduler_file, not a.no_pdf,
+            render_only=a.render_only,
         )  # fmt: skip
         doc = run_sweep(opts)
     except (ValueError, ReportError) as err:
