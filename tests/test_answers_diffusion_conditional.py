@@ -4,334 +4,18 @@ comparative sentence on both sides of its comparison."""
 from __future__ import annotations
 
 import copy
-import json
 import math
 
 import pytest
+from diffusion_conditional_fixtures import (
+    K,
+    geo,
+    make_record,
+    no_property_record,
+    per_class,
+    spread,
+)
 from genmod.sections.diffusion_conditional import answers as A
-
-K = 5
-NAMES = ["L-shape", "thin strip", "small square", "two pieces", "frame"]
-N = 100  # samples per class
-
-
-def _spread(edge=0.3, edge_true=0.3, fill=0.5, fill_true=0.5, outside=0.1, offset=0.05):
-    return {
-        "n": N,
-        "mean_offset": offset,
-        "std_ratio": [1.0, 1.0],
-        "edge_share": edge,
-        "edge_share_true": edge_true,
-        "fill": fill,
-        "fill_true": fill_true,
-        "outside_share": outside,
-        "other_class_share": outside / 2,
-    }
-
-
-def _geo(c):
-    return {
-        "area": [2.2, 0.3, 0.09, 0.34, 1.07][c],
-        "perimeter": [8.0, 2.9, 1.2, 3.3, 6.1][c],
-        "perimeter_per_area": [3.6, 9.6, 13.3, 9.7, 5.7][c],
-        "edge_area_share": {"0.05": 0.2, "3σ(0)": [0.07, 0.19, 0.25, 0.18, 0.11][c]},
-        "pieces": [1, 1, 1, 2, 1][c],
-        "holes": [0, 0, 0, 0, 1][c],
-        "convex": [False, True, True, False, False][c],
-        "mean": [[-0.33, -0.2], [0.4, -0.375], [0.35, 0.25], [0.42, 0.36], [0.4, 0.39]][c],
-        "mean_inside": [True, True, True, False, False][c],
-        "correlation": [-0.48, 0.0, 0.0, -0.92, 0.44][c],
-    }
-
-
-def _per_class(values):
-    return {str(c): v for c, v in enumerate(values)}
-
-
-def _probe(x, y, c, bound, se, exact, truth, kl=0.1, d=0.0, inside=True, in_square=True):
-    return {
-        "x": x,
-        "y": y,
-        "class": c,
-        "in_distribution": inside,
-        "in_square": in_square,
-        "log_prob_bound": bound,
-        "stderr": se,
-        "exact_log_prob": exact,
-        "exact_log_prob_standard_prior": exact - 0.2,
-        "truth": truth,
-        "reconstruction": 7.16,
-        "prior_kl": kl,
-        "distance_to_region": d,
-        "solver": {"method": "dopri5", "rtol": 1e-6, "atol": 1e-6, "dtype": "float64"},
-    }
-
-
-def _attempt(method, error, final, z, principled, **extra):
-    return {
-        "method": method,
-        "principled": principled,
-        "description": method,
-        "target": [4.0, 5.5],
-        "final": final,
-        "error": error,
-        "z": z,
-        "trajectory": [[1.0, *z], [0.0, *final]],
-        "z_norm": math.hypot(*z),
-        **extra,
-    }
-
-
-def make_record(**over) -> dict:
-    """A small, complete record of section 02 (K = 5 classes, 100 samples per class)."""
-    acc_l = [0.64, 0.25, 0.13, 0.10, 0.62]
-    rec = {
-        "section": "diffusion_conditional",
-        "params": {"n_points": 1000, "epochs": 150, "T": 100, "bonus_target": [4.0, 5.5]},
-        "settings": {
-            "samples_per_class": N,
-            "eq9_draws": 1024,
-            "ode_steps": 10,
-            "noise_draws": 1,
-            "n_layers": 2,
-            "hidden": 64,
-        },  # fmt: skip
-        "schedule": {"sigma_min": math.exp(-5), "sigma_max": 1.0},
-        "answers": {},
-        "classes": {
-            "n": K,
-            "regions": {str(c): [[0, 1, 0, 1]] * [2, 1, 1, 2, 6][c] for c in range(K)},
-            "names": NAMES,
-            "areas": [2.2, 0.3, 0.09, 0.34, 1.07],
-            "train_counts": [555, 65, 35, 84, 261],
-            "inradius": [0.405, 0.125, 0.15, 0.2, 0.325],
-            "geometry": _per_class([_geo(c) for c in range(K)]),
-        },
-        "train": {"loss_history": [2.0] * 150, "final_loss": 1.624, "from_cache": False},
-        "conditioning": {
-            "class_effect": {"0.1": 0.309, "0.5": 0.414, "0.9": 0.422},
-            "n_params": 6674,
-            "class_dim": 16,
-            "hidden": 64,
-            "n_layers": 2,
-        },  # fmt: skip
-        "trajectories": {
-            "final_points": [
-                [-0.5, 0.0],
-                [0.1, -0.577],
-                [0.58, -0.01],
-                [0.45, 0.35],
-                [0.09, -0.09],
-            ],
-            "in_region": [True, False, False, False, True],
-            "steering": {
-                "z": [[0.0, 0.0]] * 20,
-                "per_class": _per_class(
-                    [
-                        {
-                            "hits_own": h,
-                            "n": 20,
-                            "hits_other": o,
-                            "n_other": 80,
-                            "distance_own": 0.05,
-                            "distance_other": 0.3,
-                        }
-                        for h, o in [(14, 6), (5, 6), (0, 4), (2, 4), (16, 38)]
-                    ]
-                ),  # fmt: skip
-            },
-        },
-        "samples": {
-            "class_accuracy": _per_class(acc_l),
-            "oracle_class_accuracy": _per_class([0.97, 0.98, 0.99, 0.98, 1.0]),
-        },
-        "improved": {
-            "class_accuracy": _per_class([0.67, 0.30, 0.17, 0.12, 0.69]),
-            "oracle_class_accuracy": _per_class([1.0] * K),
-            "description": "DDIM (T = 100) from the moment-matched prior, returning x̂_0 at t = 0",
-            "t_stop": 0.0,
-        },
-        "analysis": {
-            "spread_learned": _per_class([_spread(fill=f) for f in (0.4, 0.2, 0.1, 0.05, 0.3)]),
-            "spread_oracle": _per_class(
-                [_spread(edge_true=e) for e in (0.15, 0.53, 0.54, 0.46, 0.32)]
-            ),
-            "spread_improved": _per_class([_spread() for _ in range(K)]),
-            "t_stop_sweep": {
-                "0.0": {
-                    "class_accuracy": _per_class([0.5] * K),
-                    "edge_share": _per_class([0.3] * K),
-                },
-                "0.4": {
-                    "class_accuracy": _per_class([0.5] * K),
-                    "edge_share": _per_class([0.3] * K),
-                },
-            },
-            "failure_distance_median": _per_class([0.16, 0.26, 0.23, 0.23, 0.07]),
-            "n_per_class": N,
-            "prior_and_denoise": {
-                who: {
-                    "standard_end": _per_class([0.9] * K),
-                    "standard_denoised": _per_class([0.9] * K),
-                    "matched_end": _per_class([0.9] * K),
-                    "matched_denoised": _per_class([0.9] * K),
-                }
-                for who in ("learned", "oracle")
-            },
-            "prior_mismatch": _per_class(
-                [
-                    {
-                        "correlation_data": rd,
-                        "correlation_t1": r1,
-                        "kl": kl,
-                        "kl_stderr": 0.002,
-                        "kl_correlation": kc,
-                        "kl_shape": kl - kc,
-                        "n": 4000,
-                    }
-                    for rd, r1, kl, kc in [
-                        (-0.48, -0.11, 0.0126, 0.0064),
-                        (0.0, 0.0, 0.0, 0.0),
-                        (0.0, 0.0, 0.0, 0.0),
-                        (-0.92, -0.14, 0.0143, 0.0098),
-                        (0.44, 0.05, 0.0013, 0.0011),
-                    ]
-                ]
-            ),  # fmt: skip
-            "posterior_mean_inside": {"0.4": _per_class([1.0] * K)},
-        },
-        "probes": [
-            _probe(-0.6, 0.3, 0, -8.0, 0.14, -0.79, -0.788, kl=0.16),
-            _probe(-0.6, 0.3, 2, -13.0, 0.29, -5.6, None, kl=0.45, d=0.8, inside=False),
-            _probe(0.35, 0.25, 2, -7.0, 0.16, 0.47, 2.408, kl=0.0),
-            _probe(
-                2.0,
-                2.0,
-                4,
-                -22.6,
-                0.41,
-                -17.0,
-                None,
-                kl=2.3,
-                d=1.414,
-                inside=False,
-                in_square=False,
-            ),
-        ],
-        "likelihood": {
-            "interior_mean_exact": _per_class([-0.98, -0.34, 0.46, -0.67, -0.32]),
-            "interior_mean_exact_standard_prior": _per_class([-1.18, -0.55, 0.42, -0.83, -0.68]),
-            "interior_mean_exact_oracle": _per_class([-0.79, 1.20, 2.41, 1.03, -0.076]),
-            "truth": _per_class([-0.788, 1.204, 2.408, 1.079, -0.068]),
-            "interior": _per_class(
-                [
-                    {"mean": m, "stderr": 0.1, "margin": 0.1, "truth": t, "n": 10}
-                    for m, t in zip(
-                        [-0.98, -0.34, 0.46, -0.67, -0.32], [-0.788, 1.204, 2.408, 1.079, -0.068]
-                    )
-                ]
-            ),  # fmt: skip
-            "interior_oracle": _per_class(
-                [
-                    {"mean": m, "stderr": 0.01, "margin": 0.1, "truth": t, "n": 10}
-                    for m, t in zip(
-                        [-0.79, 1.204, 2.408, 1.03, -0.076], [-0.788, 1.204, 2.408, 1.079, -0.068]
-                    )
-                ]
-            ),  # fmt: skip
-            "grid_median_inside": _per_class([-1.18, -0.36, 0.39, -0.63, -0.45]),
-            "grid_median_far_outside": _per_class([-9.6, -16.5, -23.7, -19.5, -21.4]),
-            "solver": {
-                "method": "dopri5",
-                "rtol": 1e-6,
-                "atol": 1e-6,
-                "dtype": "float64",
-                "library": "torchdiffeq",
-            },
-        },  # fmt: skip
-        "likelihood_compare": {
-            "class": 0,
-            "x": [0.0] * 11,
-            "summary": {
-                "−L_T (Eq. 9)": {"median_inside": -8.55, "median_outside_square": -15.9},
-                "truth": {"median_inside": -0.788, "median_outside_square": "-inf"},
-            },
-        },
-        "bonus": {
-            "target": [4.0, 5.5],
-            "class": 4,
-            "reached": True,
-            "error": 1.7e-6,
-            "method": "invert_ddim",
-            "tolerance": 0.01,
-            "attempts": [
-                _attempt(
-                    "start_at_target",
-                    4.014,
-                    [1.62, 2.27],
-                    [4.0, 5.5],
-                    False,
-                    distance_to_region=1.411,
-                    start_distance_to_region=5.408,
-                ),
-                _attempt(
-                    "best_of_n",
-                    5.5,
-                    [0.9, 1.1],
-                    [0.1, 0.2],
-                    False,
-                    n=50,
-                    distance_to_region=0.05,
-                    start_distance_to_region=0.3,
-                ),
-                _attempt(
-                    "invert_ddim",
-                    1.7e-6,
-                    [4.0, 5.5],
-                    [12.0, 14.7],
-                    True,
-                    inversion_nfe=312,
-                    z_log_prior=-182.0,
-                    distance_to_region=5.408,
-                    start_distance_to_region=17.58,
-                ),
-                _attempt(
-                    "optimise_noise",
-                    0.434,
-                    [3.7, 5.2],
-                    [3.0, 2.0],
-                    True,
-                    lam=1.0,
-                    steps=30,
-                    iters=40,
-                    xi_rms=14.5,
-                    xi_max=51.8,
-                    noise_log_prob=-6406.0,
-                    typical_noise_log_prob=-87.97,
-                    distance_to_region=5.0,
-                    start_distance_to_region=2.0,
-                ),
-            ],  # fmt: skip
-            "other_target": {"target": [-3.0, 2.5], "class": 0, "error": 7e-7, "reached": True},
-            "target_distance_to_region": 5.408,
-            "target_in_square": False,
-            "nearest_training_distance": 5.426,
-            "nearest_training_distance_any": 5.42,
-            "typical_z_log_prior": -math.log(2 * math.pi) - 1,
-            "sigma_ratio": math.exp(-5),
-        },
-    }
-    for path, value in over.items():
-        node = rec
-        keys = path.split("__")
-        for k in keys[:-1]:
-            node = node[int(k)] if isinstance(node, list) else node[k]
-        last = keys[-1]
-        if isinstance(node, list):
-            node[int(last)] = value
-        else:
-            node[last] = value
-    return json.loads(json.dumps(rec))  # plain JSON, as read back from results.json
 
 
 def test_answers_registry_has_every_question():
@@ -364,8 +48,8 @@ def test_answer_c1_shapes_from_the_geometry():
     assert "in more than one piece: 3 (two pieces)" in text
     assert "with a hole: 4 (frame)" in text
     assert "mean outside its own region: 3 (two pieces), 4 (frame)" in text
-    geo = {str(c): dict(_geo(2), area=1.0) for c in range(K)}  # five convex squares
-    text = A.c1(make_record(classes__geometry=geo))
+    squares = {str(c): dict(geo(2), area=1.0) for c in range(K)}  # five convex squares
+    text = A.c1(make_record(classes__geometry=squares))
     assert "non-convex: none" in text and "with a hole: none" in text
     assert "in more than one piece: none" in text and "mean outside its own region: none" in text
 
@@ -468,13 +152,13 @@ def test_answer_c5_below_the_oracle():
 
 
 def test_answer_c5_within_and_above_the_oracle():
-    acc = _per_class([0.97, 0.98, 0.99, 0.98, 1.0])
+    acc = per_class([0.97, 0.98, 0.99, 0.98, 1.0])
     text = A.c5(make_record(samples__class_accuracy=acc))
     assert "Every class is within the noise of the oracle" in text
-    acc = _per_class([0.97, 0.98, 0.99, 0.98, 1.0])
+    acc = per_class([0.97, 0.98, 0.99, 0.98, 1.0])
     text = A.c5(
         make_record(
-            samples__class_accuracy=acc, samples__oracle_class_accuracy=_per_class([0.5] * K)
+            samples__class_accuracy=acc, samples__oracle_class_accuracy=per_class([0.5] * K)
         )
     )
     assert "above the oracle beyond the noise for classes 0, 1, 2, 3, 4" in text
@@ -484,10 +168,10 @@ def test_answer_c5_within_and_above_the_oracle():
 def test_answer_c5_oracle_variants_each_way():
     rec = make_record()
     v = rec["analysis"]["prior_and_denoise"]["oracle"]
-    v["standard_end"] = _per_class([0.8] * K)
-    v["matched_end"] = _per_class([0.6] * K)  # lower
-    v["standard_denoised"] = _per_class([0.81] * K)  # within the noise
-    v["matched_denoised"] = _per_class([1.0] * K)  # higher
+    v["standard_end"] = per_class([0.8] * K)
+    v["matched_end"] = per_class([0.6] * K)  # lower
+    v["standard_denoised"] = per_class([0.81] * K)  # within the noise
+    v["matched_denoised"] = per_class([1.0] * K)  # higher
     text = A.c5(rec)
     oracle = text.split("the oracle's mean accuracy")[1].split("Ordered")[0]
     assert "the moment-matched prior instead of N(0, I): 0.600 (lower" in oracle
@@ -500,12 +184,12 @@ def test_answer_c5_edge_order_same_or_not():
     assert "ordered by the truth's share within 0.05 of the edge they are 2 > 1 > 3 > 4 > 0" in text
     assert "(not the same order: Spearman ρ = " in text
     assert "Ordered by the oracle's loss the classes are 0 > 1 = 3 > 2 > 4" in text
-    so = _per_class([_spread(edge_true=e) for e in (0.5, 0.4, 0.1, 0.3, 0.0)])
+    so = per_class([spread(edge_true=e) for e in (0.5, 0.4, 0.1, 0.3, 0.0)])
     text = A.c5(make_record(analysis__spread_oracle=so))  # loss order 0 > 1 = 3 > 2 > 4
     assert "(the same order)" not in text
-    so = _per_class([_spread(edge_true=e) for e in (0.5, 0.4, 0.1, 0.4, 0.0)])
+    so = per_class([spread(edge_true=e) for e in (0.5, 0.4, 0.1, 0.4, 0.0)])
     assert "(the same order)." in A.c5(make_record(analysis__spread_oracle=so))
-    text = A.c5(make_record(samples__oracle_class_accuracy=_per_class([1.0] * K)))
+    text = A.c5(make_record(samples__oracle_class_accuracy=per_class([1.0] * K)))
     assert "The oracle misses no sample with this sampler" in text
     assert "loss is the same for every class (0.000), so it does not order them" in text
     assert "Ordered by the oracle's loss" not in text
@@ -543,7 +227,7 @@ def test_answer_c5_harder_ranked_by_measured_accuracy():
     ) in text
     assert "differ by 0.540, beyond the noise" in text
     # a different measurement, a different ranking: the L-shape is now the hardest
-    acc = _per_class([0.05, 0.25, 0.13, 0.10, 0.62])
+    acc = per_class([0.05, 0.25, 0.13, 0.10, 0.62])
     text = A.c5(make_record(samples__class_accuracy=acc))
     assert "hardest first: 0 (L-shape, 0.050)" in text
 
@@ -558,38 +242,25 @@ def test_answer_c5_harder_strong_property_or_none():
     )
     assert "boundary length per area +0.90" in text
     assert "more boundary length per area goes with a lower accuracy" in text  # ρ = 0.9 exactly
-    rec = make_record()
-    rec["analysis"]["spread_learned"] = _per_class(
-        [
-            _spread(fill=f, offset=o)
-            for f, o in zip((0.3, 0.1, 0.4, 0.2, 0.5), (0.1, 0.3, 0.2, 0.1, 0.3))
-        ]
-    )
-    for c, g in rec["classes"]["geometry"].items():
-        g["perimeter_per_area"] = [5, 3, 9, 4, 1][int(c)]
-        g["edge_area_share"]["3σ(0)"] = [0.1, 0.3, 0.2, 0.5, 0.4][int(c)]
-    rec["classes"]["train_counts"] = [100, 300, 200, 400, 50]
-    rec["classes"]["areas"] = [1.0, 0.5, 2.0, 0.3, 0.6]
-    rec["classes"]["inradius"] = [0.3, 0.1, 0.5, 0.2, 0.4]
-    text = A.c5(rec)
+    text = A.c5(no_property_record())
     assert "No measured property orders the classes as the miss rate does" in text
     assert "goes with a lower accuracy" not in text
 
 
 def test_answer_c5_harder_equal_accuracy_and_within_noise():
-    text = A.c5(make_record(samples__class_accuracy=_per_class([0.5] * K)))
+    text = A.c5(make_record(samples__class_accuracy=per_class([0.5] * K)))
     assert "the same for every class, so no property can order them" in text
     assert "differ by 0.000, within the noise" in text
-    text = A.c5(make_record(samples__class_accuracy=_per_class([0.50, 0.52, 0.48, 0.51, 0.49])))
+    text = A.c5(make_record(samples__class_accuracy=per_class([0.50, 0.52, 0.48, 0.51, 0.49])))
     assert "within the noise." in text
 
 
 def test_answer_c5_spread_each_way():
-    low = _per_class([_spread(edge=0.1, edge_true=0.4) for _ in range(K)])
+    low = per_class([spread(edge=0.1, edge_true=0.4) for _ in range(K)])
     assert "pulled in from the edges" in A.c5(make_record(analysis__spread_learned=low))
-    high = _per_class([_spread(edge=0.7, edge_true=0.4) for _ in range(K)])
+    high = per_class([spread(edge=0.7, edge_true=0.4) for _ in range(K)])
     assert "pile up at the edges" in A.c5(make_record(analysis__spread_learned=high))
-    same = _per_class([_spread(edge=0.41, edge_true=0.4) for _ in range(K)])
+    same = per_class([spread(edge=0.41, edge_true=0.4) for _ in range(K)])
     text = A.c5(make_record(analysis__spread_learned=same))
     assert "within the noise of a true sample's" in text and "pulled in" not in text
 
@@ -597,7 +268,7 @@ def test_answer_c5_spread_each_way():
 def test_answer_c5_improved_sampler_threshold():
     text = A.c5(make_record())
     assert "not every class reaches 95 % (minimum 0.120)" in text
-    text = A.c5(make_record(improved__class_accuracy=_per_class([0.96, 0.97, 0.95, 0.99, 1.0])))
+    text = A.c5(make_record(improved__class_accuracy=per_class([0.96, 0.97, 0.95, 0.99, 1.0])))
     assert "every class at or above 95 %" in text
 
 
@@ -607,13 +278,13 @@ def test_answer_c5_sweep_each_way_and_single_stop():
     assert "mean edge share within the noise" in text
     rec = make_record()
     rec["analysis"]["t_stop_sweep"]["0.4"] = {
-        "class_accuracy": _per_class([0.9] * K),
-        "edge_share": _per_class([0.1] * K),
+        "class_accuracy": per_class([0.9] * K),
+        "edge_share": per_class([0.1] * K),
     }
     text = A.c5(rec)
     assert "mean accuracy is higher" in text and "mean edge share lower" in text
-    rec["analysis"]["t_stop_sweep"]["0.4"]["class_accuracy"] = _per_class([0.1] * K)
-    rec["analysis"]["t_stop_sweep"]["0.4"]["edge_share"] = _per_class([0.6] * K)
+    rec["analysis"]["t_stop_sweep"]["0.4"]["class_accuracy"] = per_class([0.1] * K)
+    rec["analysis"]["t_stop_sweep"]["0.4"]["edge_share"] = per_class([0.6] * K)
     text = A.c5(rec)
     assert "mean accuracy is lower" in text and "mean edge share higher" in text
     rec = make_record(params__T=7)
@@ -627,7 +298,7 @@ def test_answer_c5_posterior_mean_measured():
     text = A.c5(make_record())
     assert "for a share of 1.000 at every t and class" in text
     assert "a non-convex one (classes 0, 3, 4) need not" in text
-    pmi = {"0.2": _per_class([1.0] * K), "0.4": _per_class([0.97, 1.0, 1.0, 1.0, 1.0])}
+    pmi = {"0.2": per_class([1.0] * K), "0.4": per_class([0.97, 1.0, 1.0, 1.0, 1.0])}
     text = A.c5(make_record(analysis__posterior_mean_inside=pmi))
     assert "for a share of 0.970–1.000 (lowest: class 0, L-shape, at t = 0.4)" in text
     # the old claim is gone: no sentence asserts the posterior mean always lies inside
@@ -714,7 +385,7 @@ def test_answer_c6_interior_table_and_solver():
     assert "within 0.15 nats of the truth for 0 of 5 classes" in text
     assert "ODE + x̂₀" not in text
     rec = make_record()
-    rec["likelihood"]["interior_mean_exact_denoised"] = _per_class([-0.7, 1.1, 2.4, 1.0, -0.1])
+    rec["likelihood"]["interior_mean_exact_denoised"] = per_class([-0.7, 1.1, 2.4, 1.0, -0.1])
     rec["likelihood"]["interior_denoised"] = copy.deepcopy(rec["likelihood"]["interior"])
     rec["likelihood"]["solver"] = {"method": "rk4", "n_steps": 10, "dtype": "float32"}
     text = A.c6(rec)

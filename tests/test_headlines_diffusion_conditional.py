@@ -4,13 +4,20 @@ record at its path."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+from answers_fixtures import check_headline
+from diffusion_conditional_fixtures import (
+    K,
+    make_record,
+    no_property_record,
+    per_class,
+    probe,
+    spread,
+)
 from genmod.sections.diffusion_conditional import answers as A
-from genmod.sections.summary import Headline, value_at
-from test_answers_diffusion_conditional import K, _per_class, _probe, _spread, make_record
+from genmod.sections.summary import Headline
 
 ROOT = Path(__file__).resolve().parents[1]
 IDS = ["C1", "C2", "C3", "C4", "C5", "C6", "Bonus"]
@@ -35,16 +42,8 @@ VERDICTS = {
 
 
 def check(qid: str, rec: dict, verdict: str) -> Headline:
-    """The headline of ``qid`` for ``rec``: its verdict, its figure as found in the record, one
-    line of answer; the full answer still renders for the same record."""
-    h = A.HEADLINES[qid](rec)
-    assert isinstance(h, Headline)
-    assert h.verdict == verdict and verdict in VERDICTS[qid]
-    assert h.value == value_at(rec, h.path, h.reduce)
-    assert "\n" not in h.answer and 0 < len(h.answer) <= 240, h.answer
-    assert h.figure and json.dumps(h.to_json())
-    assert A.ANSWERS[qid](rec)
-    return h
+    """The headline of ``qid`` for ``rec``, checked (see answers_fixtures.check_headline)."""
+    return check_headline(A, VERDICTS, qid, rec, verdict)
 
 
 @pytest.fixture
@@ -55,7 +54,7 @@ def rec():
 @pytest.fixture
 def rec5(rec):
     """The record with a fifth probe (inside the frame), as the exercise asks for five."""
-    rec["probes"].append(_probe(0.8, 0.8, 4, -7.5, 0.15, -0.8, -0.068))
+    rec["probes"].append(probe(0.8, 0.8, 4, -7.5, 0.15, -0.8, -0.068))
     return rec
 
 
@@ -174,32 +173,20 @@ def test_headline_C5_differ_with_strong_properties(rec):
 
 
 def test_headline_C5_within_noise_and_no_strong_property():
-    rec = make_record(samples__class_accuracy=_per_class([0.50, 0.52, 0.48, 0.51, 0.49]))
+    rec = make_record(samples__class_accuracy=per_class([0.50, 0.52, 0.48, 0.51, 0.49]))
     h = check("C5", rec, "within noise")
     assert h.value == 0.48 and "Class 2 (small square) is hardest" in h.answer
     assert "(0.480 vs 0.520 for class 1), within the noise" in h.answer
     assert "differ by 0.040, within the noise" in A.c5(rec)
     # no property orders the classes (the existing C5 test's record)
-    rec = make_record()
-    rec["analysis"]["spread_learned"] = _per_class(
-        [
-            _spread(fill=f, offset=o)
-            for f, o in zip((0.3, 0.1, 0.4, 0.2, 0.5), (0.1, 0.3, 0.2, 0.1, 0.3))
-        ]
-    )
-    for c, g in rec["classes"]["geometry"].items():
-        g["perimeter_per_area"] = [5, 3, 9, 4, 1][int(c)]
-        g["edge_area_share"]["3σ(0)"] = [0.1, 0.3, 0.2, 0.5, 0.4][int(c)]
-    rec["classes"]["train_counts"] = [100, 300, 200, 400, 50]
-    rec["classes"]["areas"] = [1.0, 0.5, 2.0, 0.3, 0.6]
-    rec["classes"]["inradius"] = [0.3, 0.1, 0.5, 0.2, 0.4]
+    rec = no_property_record()
     h = check("C5", rec, "differ")
     assert "no property has |ρ| ≥ 0.9 (largest: " in h.answer and "misses go" not in h.answer
     assert "No measured property orders the classes as the miss rate does" in A.c5(rec)
 
 
 def test_headline_C5_within_noise_equal_accuracy():
-    rec = make_record(samples__class_accuracy=_per_class([0.5] * K))
+    rec = make_record(samples__class_accuracy=per_class([0.5] * K))
     h = check("C5", rec, "within noise")
     assert h.answer.startswith("Every class has the same accuracy (0.500): none is harder")
     assert "same for every class, so no property can order them" in A.c5(rec)
@@ -214,8 +201,8 @@ def test_headline_C5_within_noise_equal_accuracy():
     ],
 )
 def test_headline_C5_differ_spread_each_way(edge, words, full):
-    spread = _per_class([_spread(edge=edge, edge_true=0.4) for _ in range(K)])
-    rec = make_record(analysis__spread_learned=spread)
+    learned = per_class([spread(edge=edge, edge_true=0.4) for _ in range(K)])
+    rec = make_record(analysis__spread_learned=learned)
     h = check("C5", rec, "differ")
     assert words in h.answer
     assert full in A.c5(rec).split("**Spread vs region.**")[1].split("**Improved")[0]
@@ -261,7 +248,7 @@ def test_headline_C6_class_lower_overlap_and_outside_same(rec5):
 
 def test_headline_C6_class_mixed(rec):
     # a second shared location where the non-matching class scores higher
-    rec["probes"].append(_probe(0.35, 0.25, 3, -2.0, 0.1, 0.0, None, d=0.1, inside=False))
+    rec["probes"].append(probe(0.35, 0.25, 3, -2.0, 0.1, 0.0, None, d=0.1, inside=False))
     h = check("C6", rec, "class mixed; outside lower")
     assert "moves −L_T either way" in h.answer and "(and 1 more location)" in h.answer
     text = A.c6(rec)
