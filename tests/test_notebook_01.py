@@ -74,9 +74,14 @@ def test_notebook_01_smoke(tmp_path):
     # ... by the section's answer functions, from the record alone: the file reproduces them
     from genmod.sections.diffusion_unconditional import answers
 
-    assert set(r["answers"]) == set(answers.ANSWERS)
+    from genmod.sections.findings import check_claims, render
+
+    assert set(r["answers"]) == set(answers.ANSWERS) | set(answers.FINDINGS)
     for qid, answer in answers.ANSWERS.items():
         assert answer(r) == r["answers"][qid], qid
+    for qid, finding in answers.FINDINGS.items():
+        assert render(answers.TEMPLATES, finding(r), "full") == r["answers"][qid], qid
+    assert check_claims(r) == [] and r["claims"]["U6"][0]["name"] == "u6.ddim_identical"
     assert "λ = 0.7" in r["answers"]["U6"] and "1.4·z" in r["answers"]["U6"]
     assert "probability-flow ODE's output at t = 0" in r["answers"]["likelihood"]
 

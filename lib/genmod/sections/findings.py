@@ -194,7 +194,7 @@ def render(folder: Path, finding: Finding, form: str) -> str:
     return "\n\n".join(p for p in (_fold(p) for p in text.split("\n\n")) if p)
 
 
-_BLOCK_LINE = re.compile(r"^\s*([-*|]\s|\d+\.\s|\|)")
+_BLOCK_LINE = re.compile(r"^\s*([-*]\s|\d+\.\s|\|.*\|\s*$)")  # a list item or table row
 
 
 def _fold(paragraph: str) -> str:

@@ -14,6 +14,7 @@ import statistics
 
 import numpy as np
 
+from genmod.sections.diffusion_unconditional.findings import FINDINGS, TEMPLATES  # noqa: F401
 from genmod.sections.markdown import compare, pct, plural, pooled_se, table
 from genmod.sections.summary import Headline, Question, headline
 
@@ -1106,96 +1107,6 @@ def _eq9_sentence(e: dict, truth: float, exact_standard: float) -> str:
     )
 
 
-# ---------------------------------------------------------------- U6
-def u6(rec: dict) -> str:
-    det = rec["determinism"]
-    sto = rec["stochastic"]
-    tr = rec.get("trajectories", {})
-    runs = det["runs"]
-    lam = sto["lam"]
-    text = (
-        f"{plural(runs, 'DDIM run')} from the same {det['n_points']} noise points "
-        f"(T = {det['T']}): the largest absolute difference between any run and the first is "
-        f"{det['max_abs_diff']:.3g}"
-    )
-    if det["max_abs_diff"] == 0.0:
-        text += (
-            ", i.e. the outputs are bit-for-bit identical: DDIM is a deterministic map from the "
-            "noise to the sample, so all runs lie on top of each other in the figure. "
-        )
-    else:
-        text += ": the outputs are not bit-for-bit identical. "
-    ins = np.array(sto["inside_fraction"])
-    if lam == 0.0:
-        text += "With λ = 0 the stochastic sampler injects no noise and is DDIM: its runs "
-        text += (
-            "are bit-for-bit identical too (largest difference 0). "
-            if sto["max_abs_diff"] == 0.0
-            else f"differ by up to {sto['max_abs_diff']:.3g}. "
-        )
-    elif sto["max_abs_diff"] > 0.0:
-        text += (
-            f"With the stochastic sampler (λ = {lam:g}), which injects fresh noise at every step, "
-            f"the runs differ: max |difference| {sto['max_abs_diff']:.3f}, mean spread of a point "
-            f"across runs {sto['mean_spread']:.3f}; each run is a sample of its own, with "
-            f"{pct(ins.min())}–{pct(ins.max())} of its points inside. "
-        )
-    else:
-        text += (
-            f"With the stochastic sampler (λ = {lam:g}) the runs are bit-for-bit identical "
-            f"(largest difference 0). "
-        )
-    if not tr:
-        return text.strip()
-    d, s = tr["ddim"], tr["stochastic"]
-    k = tr.get("n_points", len(d.get("path_ratios", [])) or 4)
-    scale = tr.get("start_scale")
-    start = (
-        f"{scale:g}·z, z ~ N(0, I) (a wider start than the samples' N(0, I))"
-        if scale
-        else "z ~ N(0, I)"
-    )
-    text += f"The {k} trajectories start from {start}. "
-    rd, rs = d["path_ratio"], s["path_ratio"]
-    if rd <= 1.1:
-        text += (
-            f"The DDIM paths are smooth and nearly straight: their length is {rd:.2f} times the "
-            f"straight-line distance from start to end"
-        )
-    else:
-        text += f"The DDIM paths are {rd:.2f} times as long as the straight line from start to end"
-    text += f" ({d['end_inside']} of {k} end inside). "
-    if lam == 0.0 or s.get("identical_to_ddim"):
-        text += "The stochastic sampler's paths are the DDIM paths" + (
-            " (λ = 0)." if lam == 0.0 else " (bit-for-bit)."
-        )
-        return text
-    if "path_ratios" in d and "path_ratios" in s:
-        diff, se = _mean_se(np.subtract(s["path_ratios"], d["path_ratios"]))
-    else:
-        diff, se = rs - rd, math.nan
-    w = compare(diff, se, "longer than", "shorter than")
-    if w == "longer than":
-        text += (
-            f"The stochastic paths wander: {rs:.1f} times the straight-line distance, longer than "
-            f"the DDIM paths beyond the noise (mean difference {diff:+.2f} ± {2 * se:.2f} over the "
-            f"{k} paths)"
-        )
-    else:
-        text += (
-            f"The stochastic paths are {rs:.2f} times the straight-line distance, {_same(w)} "
-            f"the DDIM paths' ratio (mean difference {diff:+.2f}"
-            + (f" ± {2 * se:.2f}" if math.isfinite(se) else "")
-            + ")"
-        )
-    text += (
-        f"; the sampler's drift is 1 + λ² = {1 + lam**2:g} times DDIM's, the amount that balances "
-        f"the injected noise in continuous time so that the marginals are the ODE's "
-        f"({s['end_inside']} of {k} end inside)."
-    )
-    return text
-
-
 ANSWERS = {
     "floor": floor,
     "U1": u1,
@@ -1204,7 +1115,6 @@ ANSWERS = {
     "U4": u4,
     "U5": u5,
     "likelihood": likelihood,
-    "U6": u6,
 }
 
 
@@ -1458,45 +1368,4 @@ def h_u5(rec: dict) -> Headline:
     )
 
 
-def h_u6(rec: dict) -> Headline:
-    """U6 in one line. Verdicts: "identical" (the DDIM outputs are bit-for-bit identical, the
-    stochastic sampler's differ) | "all identical" (the stochastic sampler's too: λ = 0, or no
-    difference) | "differ" (the DDIM outputs are not bit-for-bit identical)."""
-    det, sto = rec["determinism"], rec["stochastic"]
-    lam, d_sto = sto["lam"], sto["max_abs_diff"]
-    same = det["max_abs_diff"] == 0.0
-    if same:
-        text = (
-            f"Yes: the {det['runs']} DDIM outputs from the same noise are bit-for-bit identical "
-            f"(max |Δ| 0)"
-        )
-    else:
-        text = (
-            f"No: the {det['runs']} DDIM outputs from the same noise are not bit-for-bit "
-            f"identical (max |Δ| {det['max_abs_diff']:.3g})"
-        )
-    if d_sto == 0.0:
-        text += (
-            "; with λ = 0 the stochastic sampler is DDIM and its runs are identical too."
-            if lam == 0.0
-            else f"; with λ = {lam:g} the stochastic runs are bit-for-bit identical too."
-        )
-    elif lam == 0.0:
-        text += f"; with λ = 0 the stochastic sampler's runs differ by up to {d_sto:.3g}."
-    else:
-        text += (
-            f"; with λ = {lam:g} they differ (max |Δ| {d_sto:.3f}, mean spread of a point "
-            f"{sto['mean_spread']:.3f})."
-        )
-    verdict = ("identical" if d_sto != 0.0 else "all identical") if same else "differ"
-    return headline(
-        rec,
-        "determinism.max_abs_diff",
-        "largest |difference| between the DDIM runs from the same noise",
-        text,
-        verdict,
-        fmt=".3g",
-    )
-
-
-HEADLINES = {"U1": h_u1, "U2": h_u2, "U3": h_u3, "U4": h_u4, "U5": h_u5, "U6": h_u6}
+HEADLINES = {"U1": h_u1, "U2": h_u2, "U3": h_u3, "U4": h_u4, "U5": h_u5}

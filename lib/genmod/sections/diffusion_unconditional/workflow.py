@@ -618,6 +618,8 @@ def determinism(p: dict, st, s: Setup, trained: Trained, device) -> Determinism:
         "inside_fraction": [M.inside_fraction(r) for r in sto],
         "mean_spread": float(sto.std(0).norm(dim=-1).mean()),
         "n_points": st.det_points,
+        # the largest |coordinate| of any output (inf if one is not finite): a blown-up sampler
+        "max_abs_value": float(torch.nan_to_num(sto.abs(), nan=math.inf).max()),
     }
     return Determinism({"determinism": det, "stochastic": stochastic}, ddim, sto)
 
@@ -654,9 +656,16 @@ def trajectories(p: dict, st, s: Setup, trained: Trained, device) -> Trajectorie
             "identical_to_ddim": bool(torch.equal(xs, xs_d)),
         }
 
+    longer = np.subtract(M.path_ratios(xs_s), M.path_ratios(xs_d))  # paired, path by path
+    k = len(longer)
     record = {
         "ddim": rec(tt_d, xs_d),
         "stochastic": rec(tt_s, xs_s),
+        "path_ratio_difference": {
+            "mean": float(longer.mean()),
+            "stderr": float(longer.std(ddof=1) / math.sqrt(k)) if k > 1 else math.nan,
+            "n": k,
+        },
         "n_points": st.traj_points,
         "start_scale": st.traj_scale,
         "lam": p["lam"],
