@@ -21,6 +21,18 @@ RC = {
     "image.cmap": "viridis",
 }
 
+#: How a trajectory's start z (t = 1) and its end (t = 0) are marked, in the figures and the
+#: sampler explorer alike (keyword arguments of ``Axes.scatter``).
+TRAJECTORY_START = {
+    "marker": "o",
+    "facecolor": "none",
+    "edgecolor": "k",
+    "s": 30,
+    "label": "start z (t = 1)",
+    "zorder": 3,
+}
+TRAJECTORY_END = {"marker": "x", "color": "red", "s": 30, "label": "end (t = 0)", "zorder": 3}
+
 
 def setup_notebook() -> None:
     """Apply the style and make inline figures high-dpi (retina PNG)."""

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from genmod.style import draw_square
+from genmod.style import TRAJECTORY_END, TRAJECTORY_START, draw_square
 
 
 def _np(a):
@@ -131,19 +131,8 @@ def plot_trajectories(ax, ts, xs, lim=None, cbar=True):
     lc = None
     for j in range(x.shape[1]):
         lc = colored_path(ax, x[:, j], t, norm=norm, lw=1.2)
-    ax.scatter(
-        x[0, :, 0],
-        x[0, :, 1],
-        marker="o",
-        facecolor="none",
-        edgecolor="k",
-        s=30,
-        label="start z (t = 1)",
-        zorder=3,
-    )
-    ax.scatter(
-        x[-1, :, 0], x[-1, :, 1], marker="x", color="red", s=30, label="end (t = 0)", zorder=3
-    )
+    ax.scatter(x[0, :, 0], x[0, :, 1], **TRAJECTORY_START)
+    ax.scatter(x[-1, :, 0], x[-1, :, 1], **TRAJECTORY_END)
     draw_square(ax)
     ax.set_aspect("equal")
     if lim is None:

@@ -46,11 +46,6 @@ def short_token(tok: str, n: int = 12) -> str:
     return t if len(t) <= n else t[: n - 1] + "…"
 
 
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """'1 step', '2 steps' (``many`` for irregular plurals)."""
-    return f"{n} {word if n == 1 else (many or word + 's')}"
-
-
 def html_table(rows) -> str:
     """Rows of (label, HTML value) as a two-column left-aligned table."""
     cells = "".join(

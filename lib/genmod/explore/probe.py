@@ -25,9 +25,9 @@ from genmod.explore.common import (
     PersistentPlot,
     html_table,
     new_figure,
-    plural,
     png_image,
 )
+from genmod.text import plural
 
 
 @dataclass

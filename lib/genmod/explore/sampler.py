@@ -28,9 +28,9 @@ from genmod.explore.common import (
     PersistentPlot,
     html_table,
     new_figure,
-    plural,
     png_image,
 )
+from genmod.text import plural
 
 SAMPLERS = {
     "ddim": "Euler in t (DDIM, the exercise's)",
@@ -163,7 +163,7 @@ class SamplerPlot(PersistentPlot):
         from matplotlib.collections import LineCollection
         from matplotlib.colors import Normalize
 
-        from genmod.style import draw_square
+        from genmod.style import TRAJECTORY_END, TRAJECTORY_START, draw_square
 
         self.fig, (a1, a2) = new_figure(1, 2, (7.0, 3.3))
         self.start = a1.scatter(
@@ -172,19 +172,8 @@ class SamplerPlot(PersistentPlot):
         self.points = a1.scatter(np.zeros(0), np.zeros(0), s=4.0, color="C0", lw=0, label="sample")
         self.lines = LineCollection([], cmap="viridis", norm=Normalize(0.0, 1.0), lw=1.5)
         a2.add_collection(self.lines)
-        self.z = a2.scatter(
-            np.zeros(0),
-            np.zeros(0),
-            marker="o",
-            facecolor="none",
-            edgecolor="k",
-            s=30,
-            label="start z (t = 1)",
-            zorder=3,
-        )
-        self.end = a2.scatter(
-            np.zeros(0), np.zeros(0), marker="x", color="red", s=30, label="end (t = 0)", zorder=3
-        )
+        self.z = a2.scatter(np.zeros(0), np.zeros(0), **TRAJECTORY_START)
+        self.end = a2.scatter(np.zeros(0), np.zeros(0), **TRAJECTORY_END)
         squares = []
         for ax in (a1, a2):
             draw_square(ax)

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from genmod.text import plural as plural  # the answers take it from here too
+
 #: While :func:`recording_claims` runs: every comparison :func:`compare` decides.
 _CLAIMS: ContextVar[list | None] = ContextVar("genmod_claims", default=None)
 
@@ -16,11 +18,6 @@ _CLAIMS: ContextVar[list | None] = ContextVar("genmod_claims", default=None)
 def pct(x: float, digits: int = 1) -> str:
     """0.1234 → '12.3 %'."""
     return f"{100 * x:.{digits}f} %"
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """'1 step', '2 steps' (``many`` for irregular plurals)."""
-    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 _MD_SPECIAL = re.compile(r"([`*_\[\]<>$|~])")
