@@ -4,13 +4,13 @@ the answer's key words, and the headline figure read from the record at its path
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 
 import pytest
+from answers_fixtures import check_headline
+from diffusion_unconditional_fixtures import NO_SMALL_T, record, with_
 from genmod.sections.diffusion_unconditional import answers as A
-from genmod.sections.summary import Headline, value_at
-from test_answers_diffusion_unconditional import record, with_
+from genmod.sections.summary import Headline
 
 ROOT = Path(__file__).resolve().parents[1]
 IDS = ["U1", "U2", "U3", "U4", "U5"]
@@ -24,16 +24,8 @@ VERDICTS = {
 
 
 def check(qid: str, rec: dict, verdict: str) -> Headline:
-    """The headline of ``qid`` for ``rec``: its verdict, its figure as found in the record, one
-    line of answer; the full answer still renders for the same record."""
-    h = A.HEADLINES[qid](rec)
-    assert isinstance(h, Headline)
-    assert h.verdict == verdict and verdict in VERDICTS[qid]
-    assert h.value == value_at(rec, h.path, h.reduce)
-    assert "\n" not in h.answer and 0 < len(h.answer) <= 240, h.answer
-    assert h.figure and json.dumps(h.to_json())
-    assert A.ANSWERS[qid](rec)
-    return h
+    """The headline of ``qid`` for ``rec``, checked (see answers_fixtures.check_headline)."""
+    return check_headline(A, VERDICTS, qid, rec, verdict)
 
 
 @pytest.fixture
@@ -183,18 +175,7 @@ def test_headline_U4_still_changing(rec):
 
 
 def test_headline_U4_no_error_of_few_steps(rec):
-    r = with_(
-        rec,
-        **{
-            "steps.T_values": [50, 100],
-            "steps.inside_fraction": [0.96, 0.958],
-            "steps.edge_band": [0.09, 0.088],
-            "steps.energy_distance": [0.0055, 0.0052],
-            "steps.oracle_inside_fraction": [0.996, 0.996],
-            "steps.oracle_edge_band": [0.113, 0.114],
-            "steps.oracle_energy_distance": [0.006, 0.0058],
-        },
-    )
+    r = with_(rec, **NO_SMALL_T)
     h = check("U4", r, "converged")
     assert h.path == "steps.energy_distance.1" and "no error of few steps shows" in h.answer
     assert "Few steps fail" not in h.answer
