@@ -14,6 +14,7 @@ import statistics
 
 import numpy as np
 
+from genmod.diffusion.metrics import binomial_stderr
 from genmod.sections.diffusion_unconditional.findings import FINDINGS, TEMPLATES  # noqa: F401
 from genmod.sections.markdown import compare, pct, plural, pooled_se, table
 from genmod.sections.summary import Headline, Question, headline
@@ -22,11 +23,6 @@ TARGET_INSIDE = 0.98  # the improved sampler's target share inside the square
 
 
 # ---------------------------------------------------------------- helpers
-def _share_se(p: float, n: int) -> float:
-    """Binomial standard error of a share p on n points."""
-    return math.sqrt(max(p * (1 - p), 0.0) / n) if n > 0 else math.nan
-
-
 def _mean_se(values) -> tuple[float, float]:
     v = np.asarray(values, dtype=float)
     if len(v) == 0:
@@ -388,7 +384,7 @@ def u3(rec: dict) -> str:
     sd = sm["std_per_coordinate"]
     w_sd, w_so = _u3_spread(sd)
     e_mean = float(edge.mean())
-    se_eb = _share_se(tb, k * n)
+    se_eb = binomial_stderr(tb, k * n)
     w_eb = compare(e_mean - tb, se_eb, "thicker than", "thinner than")
     text += (
         f"The standard deviation per coordinate of the {k} seeds' samples is "
@@ -402,7 +398,7 @@ def u3(rec: dict) -> str:
     if "seeds_corner_share" in sm:
         cs = float(np.mean(sm["seeds_corner_share"]))
         tc = sm.get("truth_corner_share", 0.04)
-        se_c = _share_se(tc, k * n)
+        se_c = binomial_stderr(tc, k * n)
         w_c = compare(cs - tc, se_c, "more than", "less than")
         text += (
             f", and the four 0.2 × 0.2 corner squares hold {cs:.3f} of the samples, "
@@ -656,7 +652,7 @@ def u4(rec: dict) -> str:
     # what remains at the largest T: the sampler's (the oracle's too) and the network's part
     O_max = m(i_max, "oracle_")
     tb = rec.get("samples", {}).get("truth_edge_band", 0.19)
-    w_ot = compare(O_max["edge_band"] - tb, _share_se(tb, n), "thicker than", "thinner than")
+    w_ot = compare(O_max["edge_band"] - tb, binomial_stderr(tb, n), "thicker than", "thinner than")
     w_lo = compare(
         L_max["edge_band"] - O_max["edge_band"],
         pooled_se(L_max["edge_band"], O_max["edge_band"], n),
@@ -667,7 +663,7 @@ def u4(rec: dict) -> str:
     text += (
         f"At T = {Tv[i_max]} the oracle's edge band, {O_max['edge_band']:.3f}, is {_same(w_ot)} "
         f"the "
-        f"truth's {tb:.2f} (±{2 * _share_se(tb, n):.3f})"
+        f"truth's {tb:.2f} (±{2 * binomial_stderr(tb, n):.3f})"
     )
     if w_ot == "thinner than":
         text += (
@@ -774,7 +770,7 @@ def _u5_targets(rec: dict) -> list[tuple[str, str, bool]]:
     n = impr.get("n_points", len(impr["points"]))
     tb = rec.get("samples", {}).get("truth_edge_band", 0.19)
     tc = rec.get("samples", {}).get("truth_corner_share", 0.04)
-    se_tb, se_tc = _share_se(tb, n), _share_se(tc, n)
+    se_tb, se_tc = binomial_stderr(tb, n), binomial_stderr(tc, n)
     ks = L["ks"]
     targets = [
         (
@@ -828,7 +824,7 @@ def u5(rec: dict) -> str:
     L, Orc = imp["learned"], imp["oracle"]
     tb = rec.get("samples", {}).get("truth_edge_band", 0.19)
     tc = rec.get("samples", {}).get("truth_corner_share", 0.04)
-    se_tb, se_tc = _share_se(tb, n), _share_se(tc, n)
+    se_tb, se_tc = binomial_stderr(tb, n), binomial_stderr(tc, n)
     # the targets
     missed = [k for k, _, ok in _u5_targets(rec) if not ok]
     verdict = (
