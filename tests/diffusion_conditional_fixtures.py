@@ -342,3 +342,13 @@ def no_property_record() -> dict:
     rec["classes"]["areas"] = [1.0, 0.5, 2.0, 0.3, 0.6]
     rec["classes"]["inradius"] = [0.3, 0.1, 0.5, 0.2, 0.4]
     return rec
+
+
+def steering_less() -> dict:
+    """C3's steering record where, for every class, the runs under their own class end in its
+    region less often than those under the other classes (0 of 20 against 40 of 80)."""
+    return {
+        str(c): {"hits_own": 0, "n": 20, "hits_other": 40, "n_other": 80,
+                 "distance_own": 0.3, "distance_other": 0.1}
+        for c in range(K)
+    }  # fmt: skip

@@ -14,6 +14,7 @@ from diffusion_conditional_fixtures import (
     no_property_record,
     per_class,
     spread,
+    steering_less,
 )
 from genmod.sections.diffusion_conditional import answers as A
 
@@ -112,11 +113,7 @@ def test_answer_c3_end_points_and_steering_groups():
 
 
 def test_answer_c3_steering_less_and_all_within():
-    pc = {
-        str(c): {"hits_own": 0, "n": 20, "hits_other": 40, "n_other": 80,
-                 "distance_own": 0.3, "distance_other": 0.1}
-        for c in range(K)
-    }  # fmt: skip
+    pc = steering_less()
     text = A.c3(make_record(trajectories__steering__per_class=pc))
     assert (
         "classes 0, 1, 2, 3, 4 the runs under their own class end in their region **less**" in text

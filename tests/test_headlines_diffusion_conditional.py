@@ -15,6 +15,7 @@ from diffusion_conditional_fixtures import (
     per_class,
     probe,
     spread,
+    steering_less,
 )
 from genmod.sections.diffusion_conditional import answers as A
 from genmod.sections.summary import Headline
@@ -127,11 +128,7 @@ def test_headline_C3_all_inside():
 
 
 def test_headline_C3_none_inside_and_steering_less():
-    pc = {
-        str(c): {"hits_own": 0, "n": 20, "hits_other": 40, "n_other": 80,
-                 "distance_own": 0.3, "distance_other": 0.1}
-        for c in range(K)
-    }  # fmt: skip
+    pc = steering_less()
     rec = make_record(trajectories__in_region=[False] * K, trajectories__steering__per_class=pc)
     h = check("C3", rec, "none inside")
     assert h.value == 0.0 and h.answer.startswith("0 of 5 DDIM runs")
