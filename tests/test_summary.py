@@ -43,8 +43,9 @@ def _documented() -> dict[str, str]:
 def test_questions_are_the_documented_ones(section):
     answers = importlib.import_module(f"genmod.sections.{section}.answers")
     questions = answers.QUESTIONS
-    assert set(questions) == set(answers.HEADLINES)
-    assert set(questions) <= set(answers.ANSWERS)
+    findings = getattr(answers, "FINDINGS", {})
+    assert set(questions) == set(answers.HEADLINES) | (set(findings) & set(questions))
+    assert set(questions) <= set(answers.ANSWERS) | set(findings)
     docs = _documented()
     for qid, q in questions.items():
         assert q.text == docs[qid], qid

@@ -206,3 +206,12 @@ def test_render_only_writes_the_sweep_from_results_on_disk(tmp_path, capsys):
     page = (out / "sweep.html").read_text()
     assert "<td>8.50</td>" in page and "<td>9</td>" in page  # mean 8.5, max 9 of a 'd' figure
     assert "higher: 2 of 2" in page
+
+
+def test_named_claims_are_counted_by_outcome():
+    from genmod.report.sweep import _claims, side_label
+
+    named = {"name": "u6.ddim_identical", "rule": "equal", "operands": {}, "outcome": True}
+    (c,) = _claims([[named], [named | {"outcome": False}], None])
+    assert c["site"] == "u6.ddim_identical" and c["runs"] == 2
+    assert c["sides"] == {"True": 1, "False": 1} and side_label(c, "True") == "True"

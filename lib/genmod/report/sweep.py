@@ -217,16 +217,18 @@ def _stats(values: list[float]) -> dict:
 
 
 def _claims(per_run: list[list | None]) -> list[dict]:
-    """The comparisons of one question's answer over the runs that recorded them: per
-    comparison (its ``site``, see :func:`genmod.sections.markdown.recording_claims`), its
-    words, the runs that decided it and how many chose each side."""
+    """The claims of one question's answer over the runs that recorded them: per claim (its
+    ``name``, see :mod:`genmod.sections.findings`; ``site`` for a comparison recorded by
+    :func:`genmod.sections.markdown.compare`), its words if any, the runs that decided it and
+    how many reached each outcome."""
     out: dict[str, dict] = {}
     for claims in per_run:
         for c in claims or []:
-            entry = out.setdefault(c["site"], {"site": c["site"], "words": c["words"], "runs": 0,
-                                               "sides": {}})  # fmt: skip
+            key = c.get("name") or c["site"]
+            entry = out.setdefault(key, {"site": key, "words": c.get("words"), "runs": 0,
+                                         "sides": {}})  # fmt: skip
             entry["runs"] += 1
-            side = c.get("side", "?")
+            side = str(c["outcome"]) if "rule" in c else c.get("side", "?")
             entry["sides"][side] = entry["sides"].get(side, 0) + 1
     return list(out.values())
 
@@ -236,7 +238,7 @@ _SIDES = {"more": 0, "less": 1, "same": 2}
 
 def side_label(claim: dict, side: str, width: int = 60) -> str:
     """The words a comparison uses for ``side`` (its first run's), shortened to ``width``."""
-    words = claim["words"][_SIDES[side]] if side in _SIDES else side
+    words = claim["words"][_SIDES[side]] if claim.get("words") and side in _SIDES else side
     return words if len(words) <= width else words[: width - 1].rstrip() + "…"
 
 

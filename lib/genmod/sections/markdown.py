@@ -63,7 +63,9 @@ def compare(diff: float, err: float, more: str, less: str, same: str = "within t
     if claims is not None:
         site = sys._getframe(1).f_code.co_name
         k = sum(c["site"].split("#")[0] == site for c in claims) + 1
-        claims.append({"site": f"{site}#{k}", "words": [more, less, same], "side": side})
+        claims.append({"site": f"{site}#{k}", "name": f"{site}#{k}", "rule": "differs",
+                       "operands": {"diff": diff, "se": err, "k": 2.0}, "outcome": side,
+                       "words": [more, less, same], "side": side})  # fmt: skip
     return word
 
 
