@@ -29,6 +29,7 @@ def _summary(lookback: float, eff: float = 5.0, first: float = 0.2, own: float =
 BASE = {
     "section": "autoregressive_gpt",
     "runtime": {"device": "cpu"},
+    "settings": {"label_smoothing": 0.05},
     "data": {
         "chars": 1000, "sha256": "ab" * 32, "course_copy": True, "course_checksum_known": True,
         "train_tokens": 900, "val_tokens": 100, "vocab_size": 50257, "distinct_tokens": 300,
@@ -136,6 +137,13 @@ def test_answer_data_no_unseen_validation_tokens():
     t = A.data(rec(data={"val_unseen_fraction": 0.0}))
     assert "None of the validation tokens is such an id" in t and "A1 gives" not in t
     assert "A1 gives the validation loss on them separately" in A.data(rec())
+
+
+def test_answer_data_unseen_rows_gradient_follows_label_smoothing():
+    t = A.data(rec())
+    assert "normalisation and the label smoothing (ε = 0.05)" in t
+    t = A.data(rec(settings={"label_smoothing": 0.0}))
+    assert "only through the normalisation of the output softmax" in t and "smoothing" not in t
 
 
 def test_answer_data_other_copy_and_unknown():
@@ -454,7 +462,7 @@ def test_workflow_records_render_every_answer():
     params = {"profile": "smoke", "seed": 0, "prompt": "The robot said good", "min_words": 12,
               "inversion_sentence": " the robot ate"}  # fmt: skip
     st = C.settings("smoke")
-    r = {"runtime": {"device": "cpu"}, "data": W.data_record(book),
+    r = {"runtime": {"device": "cpu"}, "settings": st.to_json(), "data": W.data_record(book),
          "train": W.train_record(trained, book)}  # fmt: skip
     for step in (W.inversion(params, st, trained, book), W.attention(params, st, trained, book),
                  W.logprob(params, st, trained)):  # fmt: skip

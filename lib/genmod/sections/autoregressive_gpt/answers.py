@@ -46,6 +46,7 @@ def data(rec: dict) -> str:
     else:
         copy = "not the course copy: another edition or a modified file"
     never = V - d["distinct_train_tokens"]
+    ls = rec["settings"]["label_smoothing"]
     return (
         f"The book has {d['chars']:,} characters ({copy}, sha256 `{d['sha256'][:12]}…`). "
         f"The training split holds {d['train_tokens']:,} tokens and the validation split "
@@ -53,7 +54,12 @@ def data(rec: dict) -> str:
         f"and the training split {d['distinct_train_tokens']:,}, so {never:,} ids "
         f"({never / V:.1%}) never occur in the training split, as an input or as a target: "
         f"their rows of the embedding table (shared with the output layer) get gradient only "
-        f"through the normalisation of the output softmax. "
+        + (
+            f"through the output softmax's normalisation and the label smoothing (ε = {ls:g}), "
+            f"which puts ε/V of every target's weight on each id. "
+            if ls > 0
+            else "through the normalisation of the output softmax. "
+        )
         + (
             f"{d['val_unseen_fraction']:.1%} of the validation tokens are such ids (A1 gives "
             f"the validation loss on them separately)."

@@ -980,7 +980,7 @@ def u5(rec: dict) -> str:
     w_imp = _ed_word(L["energy_distance"], both["learned"]["energy_distance"], fl)
     text += (
         f"; here {imp['nfe']} NFE give an energy distance of {L['energy_distance']:.5f} vs "
-        f"{both['learned']['energy_distance']:.5f} for {both['nfe']} Euler steps in t with the "
+        f"{both['learned']['energy_distance']:.5f} for Euler steps in t at {both['nfe']} NFE with the "
         f"same prior and final step ({w_imp}; see the study in U4)."
     )
     if "heun_karras" in at and "ddim" in at:
