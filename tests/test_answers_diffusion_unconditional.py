@@ -338,3 +338,13 @@ def test_answer_likelihood_bound_within_noise(rec):
         rec, **{"likelihood.variants.eq9.full_bound_minus_ode": {"mean": -0.05, "stderr": 0.1}}
     )
     assert "within the noise of the ODE density" in A.likelihood(r)
+
+
+def test_answer_u5_ks_counts_the_marginals_that_pass(rec):
+    ks = {"x": {"pvalue": 0.4}, "y": {"pvalue": 0.3}}
+    assert A._ks_words({"ks": ks}) == "both marginals pass"
+    assert A._ks_words({"ks": {**ks, "y": {"pvalue": 0.01}}}) == "only the x marginal passes"
+    assert A._ks_words({"ks": {**ks, "x": {"pvalue": 0.0}}}) == "only the y marginal passes"
+    none = {"x": {"pvalue": 0.0}, "y": {"pvalue": 0.001}}
+    assert A._ks_words({"ks": none}) == "neither marginal passes"
+    assert "the KS test against U(−1, 1) at 5 %" in A.u5(rec) and "partly" not in A.u5(rec)

@@ -47,6 +47,17 @@ def _ks_pass(m: dict, alpha: float = 0.05) -> bool:
     return m["ks"]["x"]["pvalue"] > alpha and m["ks"]["y"]["pvalue"] > alpha
 
 
+def _ks_words(m: dict, alpha: float = 0.05) -> str:
+    """How many of the two marginals pass the KS test at ``alpha``, as the sentence's subject
+    and verb."""
+    passed = [m["ks"][a]["pvalue"] > alpha for a in ("x", "y")]
+    if all(passed):
+        return "both marginals pass"
+    if any(passed):
+        return f"only the {'x' if passed[0] else 'y'} marginal passes"
+    return "neither marginal passes"
+
+
 def _row(m: dict) -> list[str]:
     """Table cells of a metrics dict: inside, edge band, energy distance, KS p-values."""
     return [
@@ -847,8 +858,7 @@ def u5(rec: dict) -> str:
         f"{ex['learned']['edge_band']:.3f}){corner}, the energy distance to fresh true samples is "
         f"{L['energy_distance']:.5f} (noise floor: median {fl['median']:.5f}, 95th percentile "
         f"{fl['p95']:.5f}; exercise's sampler {ex['learned']['energy_distance']:.5f}) and the "
-        f"marginals pass the KS test against U(−1, 1) at 5 % "
-        f"{'(' + ks + ')' if _ks_pass(L) else 'only partly (' + ks + ')'}; with the oracle: "
+        f"{_ks_words(L)} the KS test against U(−1, 1) at 5 % ({ks}); with the oracle: "
         f"{pct(Orc['inside_fraction'])} inside, edge band {Orc['edge_band']:.3f}. "
     )
     if "seeds" in impr:
