@@ -364,7 +364,8 @@ class GPT(nn.Module):
             {"params": no_decay, "weight_decay": 0.0},
         ]
         # The fused AdamW kernel (torch >= 2.4, CPU and GPU) updates all 6.4 M embedding
-        # entries in one pass; on a 2-core CPU it is several times faster than the default.
+        # entries in one pass; a whole training step on a 2-core CPU measured no faster or
+        # slower with it (docs/performance.md), and it is the faster kernel on GPUs.
         try:
             return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=fused)
         except (TypeError, RuntimeError):  # an older torch or a device without the kernel

@@ -36,10 +36,11 @@ DEFAULT_PROMPT = "Alice was beginning to get very tired of"
 PROFILES: dict[str, dict] = {
     "smoke": dict(block_size=32, n_layer=2, n_head=2, n_embd=32, max_iters=30),
     # nanoGPT's CPU depth (4 layers) at twice its width (docs/recipes.md): on the book's
-    # validation split (seed 0, label smoothing 0.05, EMA 0.995) width 96 was at 4.91 when its run was
-    # cut short at step 425, 128 scored 4.83, 192 4.83, 256 4.79. A 1000-step cosine keeps the learning rate high while the model still
-    # generalises; the best validation loss comes near step 350 and early stopping (3
-    # evaluations without a new best) ends the run at ≈ 425 steps (426 s with evaluations, measured on 2 cores).
+    # validation split (seed 0, label smoothing 0.05, EMA 0.995) width 96 was at 4.91 when its
+    # run was cut short at step 425, 128 scored 4.83, 192 4.83, 256 4.79. A 1000-step cosine
+    # keeps the learning rate high while the model still generalises; over seeds 0–4 the best
+    # validation loss comes at steps 400–450 and early stopping (the first evaluation without a
+    # new best: patience 1) ends the run 25 steps later (docs/recipes.md).
     "default": dict(block_size=64, n_layer=4, n_head=8, n_embd=256, max_iters=1000),
     # GPT-2 small's shape (124M parameters) for a GPU; the book still has ~38k tokens, so
     # keeping the best checkpoint by validation loss matters even more.
