@@ -203,6 +203,15 @@ def test_answer_u4_still_changing_and_network_error(rec):
     assert "part of the remaining error is the network's" not in A.u4(rec)
 
 
+def test_answer_u4_a_network_closer_to_the_truth_than_the_oracle_is_not_blamed(rec):
+    """Audit run r1: the learned model's energy distance below the oracle's."""
+    oracle = list(rec["steps"]["oracle_energy_distance"])
+    r = with_(rec, **{"steps.oracle_energy_distance": oracle[:-1] + [0.5]})
+    text = A.u4(r)
+    assert "the network is closer to the truth than the oracle here" in text
+    assert "the remaining error is the network's" not in text
+
+
 def test_answer_u4_oracle_matches_truth(rec):
     assert "the sampler's whatever the denoiser" in A.u4(rec)
     r = with_(rec, **{"steps.oracle_edge_band": [0.916, 0.0, 0.1, 0.19]})

@@ -686,8 +686,14 @@ def u4(rec: dict) -> str:
         f"; the learned model's edge band is {_same(w_lo)} the oracle's ({L_max['edge_band']:.3f}) "
         f"and its energy distance {_same(w_led)} the oracle's"
     )
-    if w_lo != "within the noise" or w_led != "within the noise":
+    # the network adds error only where it is further from the truth than the oracle
+    edge_worse = w_lo != "within the noise" and abs(L_max["edge_band"] - tb) > abs(
+        O_max["edge_band"] - tb
+    )
+    if w_led == "above" or edge_worse:
         text += ": part of the remaining error is the network's"
+    elif w_led == "below":
+        text += ": the network is closer to the truth than the oracle here"
     text += ". " + _study_sentence(rec["samplers_summary"])
     return text
 
