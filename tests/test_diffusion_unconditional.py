@@ -121,7 +121,7 @@ def test_sampler_study_with_oracle_improves_with_nfe(monkeypatch):
     o = Oracle(SQUARE, ExpSchedule())
     floor = M.noise_floor(M.square_truth, n=300, repeats=10, seed=0)
     monkeypatch.setattr(SP, "STUDY_SPECS", {"ddim": SP.IMPROVED})
-    s = W.Setup({}, Streams(0, W.STREAMS), ExpSchedule(), o, None, 300, floor, None)
+    s = W.Setup({}, Streams(0, W.STREAMS), ExpSchedule(), o, None, 300, floor)
     out = W.sampler_study(types.SimpleNamespace(study_nfe=[3, 21]), s, W.Trained({}, o), "cpu")
     study = out.study
     rec = study["ddim"]
@@ -132,6 +132,12 @@ def test_sampler_study_with_oracle_improves_with_nfe(monkeypatch):
     assert reach == W.study_reach(study, floor)
     assert reach["ddim"]["min_nfe_within_floor"] in (3, 21) and reach["reference_nfe"] == 21
     assert W.min_nfe_within(rec, -1.0) is None
+    # each step's evaluator draws its truth samples from its own stream, whatever ran before
+    x = M.square_truth(300, torch.Generator().manual_seed(9))
+    first = s.evaluator("evaluator_u4")(x)["energy_distance"]
+    s.evaluator("evaluator")(x)
+    assert s.evaluator("evaluator_u4")(x)["energy_distance"] == first
+    assert s.evaluator("evaluator_u5")(x)["energy_distance"] != first
 
 
 def test_evaluator_metrics_of_a_sample():

@@ -39,9 +39,9 @@ from genmod.sections.common import Step
 #: averages over fixed token sets, so this is a resolution, not a noise level).
 LOSS_TOL = 0.01
 
-#: The section's random streams: name → offset from the run's seed. A3's continuation and
-#: A5's sentence are drawn from the same stream.
-STREAMS = {"generation": 0}
+#: The section's random streams: name → offset from the run's seed (A3's continuation, A5's
+#: sentence).
+STREAMS = {"generation": 0, "sentence": 1}
 
 
 # ------------------------------------------------------------------------------ data
@@ -285,7 +285,7 @@ def attention(p: dict, st, trained: Trained, book: Book) -> Step:
 def logprob(p: dict, st, trained: Trained) -> Step:
     """A5: sample a sentence from ``<|endoftext|>`` and score exactly the drawn ids."""
     model = trained.model
-    seed = Streams(p["seed"], STREAMS).seed_of("generation")
+    seed = Streams(p["seed"], STREAMS).seed_of("sentence")
     sent = sample_sentence(model, seed=seed, temperature=st.temperature, top_k=st.top_k,
                            min_words=st.sentence_min_words, max_tokens=st.sentence_max_tokens,
                            draws=st.sentence_draws)  # fmt: skip

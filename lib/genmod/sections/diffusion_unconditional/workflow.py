@@ -4,8 +4,8 @@ Each step is a function of explicit inputs (the parameters ``p``, the settings `
 device and the outcomes of earlier steps) returning a :class:`~genmod.sections.common.Step`:
 its results.json records and the tensors later steps and the figures use. Random draws come
 from the run's named streams (:data:`STREAMS`). The evaluator of :func:`setup` compares each
-sample with a fresh truth sample from its own stream, so the notebook's order of the sampling
-steps (U3, U4, U5) fixes which truth sample each is compared with.
+sample with fresh truth samples drawn from the stream of the step that asks for it
+(:meth:`Setup.evaluator`), so no step's figures depend on which steps ran before it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ DENOISED_DENSITY = "denoised estimate x̂₀ of the probability-flow ODE output 
 STREAMS = {
     "data": 0,
     "noise_floor": 1,
-    "evaluator": 2,
+    "evaluator": 2,  # U3's truth samples
+    "evaluator_u4": 12,
+    "evaluator_u5": 13,
     "forward": 3,
     "oracle_loss": 4,
     "truth_u3": 5,
@@ -63,7 +65,10 @@ class Setup(Step):
     x0: torch.Tensor
     n: int
     floor: dict
-    evaluate: M.Evaluator
+
+    def evaluator(self, stream: str) -> M.Evaluator:
+        """Metrics against fresh truth samples, drawn in turn from the stream ``stream``."""
+        return M.Evaluator(self.floor, self.streams.generator(stream), self.n)
 
 
 def setup(p: dict, st) -> Setup:
@@ -75,11 +80,9 @@ def setup(p: dict, st) -> Setup:
     floor = M.noise_floor(
         M.square_truth, n=n, repeats=st.floor_repeats, seed=streams.seed_of("noise_floor")
     )
-    evaluate = M.Evaluator(floor, streams.generator("evaluator"), n)
     record = {k: floor[k] for k in ("median", "p95", "n", "repeats")}
     return Setup(
-        {"noise_floor": record}, streams, schedule, Oracle(SQUARE, schedule), x0, n, floor,
-        evaluate,
+        {"noise_floor": record}, streams, schedule, Oracle(SQUARE, schedule), x0, n, floor
     )  # fmt: skip
 
 
@@ -175,9 +178,10 @@ def nine_seeds(p: dict, s: Setup, trained: Trained, device) -> NineSeeds:
     seeds = [p["seed"] * 1000 + k for k in range(9)]
     z9, x9 = SP.sample_seeds(trained.model, seeds, n, T, device=device)
     x_or, _ = SP.run(s.oracle, SP.EXERCISE, z9[0], T, s.schedule, device=device)
-    per_seed = [s.evaluate(x) for x in x9]
-    m_or = s.evaluate(x_or)
-    m_truth = s.evaluate(M.square_truth(n, s.streams.generator("truth_u3")))
+    evaluate = s.evaluator("evaluator")
+    per_seed = [evaluate(x) for x in x9]
+    m_or = evaluate(x_or)
+    m_truth = evaluate(M.square_truth(n, s.streams.generator("truth_u3")))
     sp_l, sp_o = M.spread(x9.reshape(-1, 2)), M.spread(x_or)
     first = per_seed[0]
     samples = {
@@ -225,14 +229,15 @@ class StepsSweep(Step):
 
 def steps_sweep(p: dict, s: Setup, trained: Trained, nine: NineSeeds, device) -> StepsSweep:
     """U4: the exercise's sampler from the first seed's noise for each T, learned and oracle."""
+    evaluate = s.evaluator("evaluator_u4")
     z = nine.z9[0]
     pts, learned, orc = [], [], []
     for T in p["T_values"]:
         x, _ = SP.run(trained.model, SP.EXERCISE, z, T, s.schedule, device=device)
         xo, _ = SP.run(s.oracle, SP.EXERCISE, z, T, s.schedule, device=device)
         pts.append(x)
-        learned.append(s.evaluate(x))
-        orc.append(s.evaluate(xo))
+        learned.append(evaluate(x))
+        orc.append(evaluate(xo))
     rec = {
         "T_values": p["T_values"],
         "points": [rounded(x) for x in pts],
@@ -370,6 +375,7 @@ class Improved(Step):
 def improved(p: dict, st, s: Setup, trained: Trained, nine: NineSeeds, device) -> Improved:
     """U5: the ablation of the improved sampler (same noise and truth sample for every row),
     the improved sampler over the nine seeds of U3, and both σ(t) schedules."""
+    evaluate = s.evaluator("evaluator_u5")
     model = trained.model
     abl = ablation(
         model,
@@ -378,14 +384,14 @@ def improved(p: dict, st, s: Setup, trained: Trained, nine: NineSeeds, device) -
         p["T"],
         st.improved_steps,
         s.schedule,
-        s.evaluate.paired(),
+        evaluate.paired(),
         device=device,
         exercise_points=(nine.x9[0], nine.x_oracle),
     )
     _, x9_imp = SP.sample_seeds(
         model, nine.seeds, s.n, st.improved_steps, spec=SP.IMPROVED, device=device
     )
-    imp_seeds = [s.evaluate(x) for x in x9_imp]
+    imp_seeds = [evaluate(x) for x in x9_imp]
     imp = abl["improved"]["learned"]
     grids = {
         kind: SP.sigma_table(s.schedule, SP.time_grid(st.schedule_plot_steps, kind, s.schedule))
