@@ -125,7 +125,16 @@ def test_answer_u3_spread_narrower_than_truth(rec):
     assert "0.523 ± 0.006 (two standard errors), narrower than the truth's 0.577" in text
     assert "thinner than the truth's 0.19" in text and "less than the truth's 0.04" in text
     assert "with the perfect denoiser, too, the samples come out narrower" in text
-    assert "1.333 per coordinate" in text
+    assert "1.333 per coordinate" in text and "U5's ablation measures each" in text
+
+
+def test_answer_u3_learned_wider_oracle_narrower_has_no_too(rec):
+    """Audit run r7 (one epoch): the learned samples wider than the truth, the oracle's
+    narrower: the oracle's narrowing is not said to hold 'too'."""
+    text = A.u3(with_(rec, **{"samples.std_per_coordinate.learned": 0.993}))
+    assert "wider than the truth's 0.577" in text
+    assert "with the perfect denoiser the samples come out narrower than the truth" in text
+    assert ", too," not in text
 
 
 def test_answer_u3_spread_equal_to_truth(rec):

@@ -423,9 +423,11 @@ def u3(rec: dict) -> str:
             f"while the sampler starts from z ~ N(0, I), variance {sm['prior_var']:g}"
         )
         if w_so == "narrower than":
+            too = ", too," if w_sd == "narrower than" else ""
             text += (
-                ": with the perfect denoiser, too, the samples come out narrower than the truth, "
-                "as a start narrower than the marginal leads one to expect. "
+                f": with the perfect denoiser{too} the samples come out narrower than the truth. "
+                "The narrower start is one candidate cause, the Euler steps another; U5's "
+                "ablation measures each. "
             )
         else:
             text += (
