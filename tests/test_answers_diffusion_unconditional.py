@@ -283,7 +283,25 @@ def test_answer_u5_rule2_final_step(rec):
     text = A.u5(r)
     assert "(more inside)" not in text and "a median" not in text
     assert "does not undo" not in text and "within the noise of the truth's" in text
-    assert "Not supported by these numbers at this sample size.\n3." in text
+    assert "Not supported by these numbers.\n3." in text
+
+
+def test_answer_u5_a_rule_is_supported_only_as_far_as_both_denoisers_show_it(rec):
+    """Audit runs r7 and r2: the oracle moved closer to the truth while the network moved
+    away or did not move: not plainly 'Supported.'"""
+    assert A._support(True, True, False) == "Supported."
+    assert A._support(True, False, True).startswith("Supported with the perfect denoiser only")
+    assert A._support(True, False, False).endswith(
+        "with the network the change is within the noise."
+    )
+    assert A._support(False, True, False).startswith("Supported with the network only")
+    assert A._support(False, False, True) == A._support(False, False, False)
+    away = with_(rec, **{"ablation.matched_prior.learned.edge_band": 0.02})
+    rule1 = A.u5(away).split("1. *")[1].split("2. *")[0]
+    assert "further from the truth" in rule1
+    assert (
+        "Supported with the perfect denoiser only: with the network it goes the other way." in rule1
+    )
 
 
 def test_answer_u5_rule3_oracle_check(rec):

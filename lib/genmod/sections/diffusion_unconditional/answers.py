@@ -47,6 +47,22 @@ def _ks_pass(m: dict, alpha: float = 0.05) -> bool:
     return m["ks"]["x"]["pvalue"] > alpha and m["ks"]["y"]["pvalue"] > alpha
 
 
+def _support(oracle_better: bool, learned_better: bool, learned_worse: bool) -> str:
+    """Whether a rule of thumb is supported, from the change it made with the perfect denoiser
+    and with the network (each beyond the noise or not)."""
+    if oracle_better and learned_better:
+        return "Supported."
+    if oracle_better and learned_worse:
+        return "Supported with the perfect denoiser only: with the network it goes the other way."
+    if oracle_better:
+        return (
+            "Supported with the perfect denoiser; with the network the change is within the noise."
+        )
+    if learned_better:
+        return "Supported with the network only; with the perfect denoiser it is not."
+    return "Not supported by these numbers."
+
+
 def _ks_words(m: dict, alpha: float = 0.05) -> str:
     """How many of the two marginals pass the KS test at ``alpha``, as the sentence's subject
     and verb."""
@@ -886,7 +902,6 @@ def u5(rec: dict) -> str:
     t_l = _toward(ex["learned"]["edge_band"], mp["learned"]["edge_band"], tb, n)
     t_o = _toward(ex["oracle"]["edge_band"], mp["oracle"]["edge_band"], tb, n)
     w_ed = _ed_word(mp["learned"]["energy_distance"], ex["learned"]["energy_distance"], fl)
-    ok1 = "closer to the truth" in (t_l, t_o)
     text += (
         f"1. *Start from a Gaussian with the mean and variance of the true marginal at t = 1* "
         f"(a moment-matched Gaussian: the marginal itself, the square blurred by N(0, σ(1)²), is "
@@ -895,7 +910,13 @@ def u5(rec: dict) -> str:
         f"network ({t_l}) and {ex['oracle']['edge_band']:.3f} → {mp['oracle']['edge_band']:.3f} "
         f"with the oracle ({t_o}; truth {tb:.2f}); energy distance "
         f"{ex['learned']['energy_distance']:.5f} → {mp['learned']['energy_distance']:.5f} "
-        f"({w_ed}). " + ("Supported.\n" if ok1 else "Not supported by these numbers.\n")
+        f"({w_ed}). "
+        + _support(
+            t_o == "closer to the truth",
+            t_l == "closer to the truth",
+            t_l == "further from the truth",
+        )
+        + "\n"
     )
     # 2. the final denoising step
     s0 = rec.get("schedules", {}).get("original", {}).get("sigma_min", math.exp(-5))
@@ -941,11 +962,8 @@ def u5(rec: dict) -> str:
         f"truth's)"
         + (": it does not undo the narrow prior's shrink" if w_fdt == "below" else "")
         + ". "
-        + (
-            "Supported.\n"
-            if w_o == "more inside" or w_l == "more inside"
-            else "Not supported by these numbers at this sample size.\n"
-        )
+        + _support(w_o == "more inside", w_l == "more inside", w_l == "fewer inside")
+        + "\n"
     )
     # 3. the oracle as a check of the sampler
     w_x = compare(ex["oracle"]["edge_band"] - tb, se_tb, "thicker than", "thinner than")
