@@ -384,3 +384,19 @@ def test_answer_u5_ks_counts_the_marginals_that_pass(rec):
     none = {"x": {"pvalue": 0.0}, "y": {"pvalue": 0.001}}
     assert A._ks_words({"ks": none}) == "neither marginal passes"
     assert "the KS test against U(−1, 1) at 5 %" in A.u5(rec) and "partly" not in A.u5(rec)
+
+
+def test_answer_u4_few_steps_fail_only_where_the_learned_model_fails_too(rec):
+    """Audit run r7 (one epoch): the oracle fails at T = 1, the learned model is no worse there
+    than at the largest T: neither the answer nor the headline says few steps fail 'too'."""
+    from test_headlines_diffusion_unconditional import check
+
+    assert "With the oracle, too, the sample at T = 1" in A.u4(rec)
+    assert check("U4", rec, A.HEADLINES["U4"](rec).verdict).answer.startswith("Few steps fail")
+    flat = [0.0052] * len(rec["steps"]["energy_distance"])
+    r = with_(rec, **{"steps.energy_distance": flat})
+    text = A.u4(r)
+    assert "With the oracle the sample at T = 1" in text and "its own error hides" in text
+    h = A.HEADLINES["U4"](r)
+    assert not h.answer.startswith("Few steps fail")
+    assert "the oracle's sample is further from the truth" in h.answer
