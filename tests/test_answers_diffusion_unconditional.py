@@ -96,7 +96,7 @@ def test_answer_u2_one_epoch_and_cache(rec):
     r = with_(rec, **{"train.loss_history": [1.9], "train.initial_loss_window": 1,
                       "train.final_loss_window": 1, "train.from_cache": True})  # fmt: skip
     text = A.u2(r)
-    assert "not testable" in text and "falls" not in text and "rises" not in text
+    assert "cannot be tested" in text and "falls" not in text and "rises" not in text
     assert "loaded from the cache" in text and "90 %" not in text
 
 
@@ -400,3 +400,13 @@ def test_answer_u4_few_steps_fail_only_where_the_learned_model_fails_too(rec):
     h = A.HEADLINES["U4"](r)
     assert not h.answer.startswith("Few steps fail")
     assert "the oracle's sample is further from the truth" in h.answer
+
+
+def test_answer_u2_one_epoch_says_the_trend_cannot_be_tested(rec):
+    """Audit: epochs = 1 printed 'The loss not testable (too few values) from 2.034 … to 2.034'."""
+    r = with_(rec, **{"train.loss_history": [2.034], "train.epochs": 1,
+                      "train.initial_loss_window": 1, "train.final_loss_window": 1})  # fmt: skip
+    text = A.u2(r)
+    assert "With 1 epoch the loss's trend cannot be tested: it is 2.034" in text
+    assert "The loss not testable" not in text
+    assert "The loss falls from" in A.u2(rec)

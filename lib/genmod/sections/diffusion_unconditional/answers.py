@@ -281,10 +281,19 @@ def u2(rec: dict) -> str:
         else f"trained in {tr['seconds']:.1f} s"
     )
     draws = tr.get("noise_draws", rec.get("settings", {}).get("noise_draws", 1))
+    if trend.startswith("not testable"):
+        change = (
+            f"With {plural(len(h), 'epoch')} the loss's trend cannot be tested: it is {first:.3f} "
+            f"over the first {plural(k0, 'epoch')} and {final:.3f} over the last {k}"
+        )
+    else:
+        change = (
+            f"The loss {trend} from {first:.3f} (mean of the first {k0} epochs) to "
+            f"{final:.3f} (mean of the last {k})"
+        )
     text = (
         f"The network ({tr['n_parameters']} parameters, {how}) takes {tr['epochs']} full-batch "
-        f"steps. The loss {trend} from {first:.3f} (mean of the first {k0} epochs) to "
-        f"{final:.3f} (mean of the last {k}); each epoch's value is a Monte-Carlo estimate with "
+        f"steps. {change}; each epoch's value is a Monte-Carlo estimate with "
         f"{plural(draws, 'draw')} of (t, ε) per training point, so it jitters. The closed-form "
         f"oracle ε*, the best possible predictor for data uniform in the square, scores "
         f"{best['mean']:.3f} ± {best['stderr']:.3f} on the same objective and points ("
