@@ -25,6 +25,11 @@ def test_a_claim_records_its_rule_operands_and_outcome_and_rederives():
         "operands": {"value": 0.0, "other": 0.0}, "outcome": True,
     }  # fmt: skip
     assert F.rederive(c.to_json()) is True
+    # as read back from results.json, where non-finite floats are strings
+    from genmod.io import to_jsonable
+
+    nan_se = to_jsonable(F.claim("u2.trend", F.differs, diff=0.0, se=math.nan).to_json())
+    assert nan_se["operands"]["se"] == "nan" and F.rederive(nan_se) == "untestable"
     with pytest.raises(ValueError, match="not one of the rules"):
         F.claim("x.y", lambda value: True, value=1)
 

@@ -110,7 +110,15 @@ def rederive(c: Mapping) -> Any:
     """The outcome of a recorded claim (a :meth:`Claim.to_json` dict), derived again."""
     if c["rule"] not in RULES:
         raise ValueError(f"claim {c['name']}: unknown rule {c['rule']!r}")
-    return RULES[c["rule"]](**c["operands"])
+    return RULES[c["rule"]](**{k: _from_json(v) for k, v in c["operands"].items()})
+
+
+_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def _from_json(value: Any) -> Any:
+    """An operand as recorded: results.json stores non-finite floats as "nan", "inf", "-inf"."""
+    return _NON_FINITE.get(value, value) if isinstance(value, str) else value
 
 
 def _same(a: Any, b: Any) -> bool:
