@@ -409,7 +409,7 @@ def test_answer_c6_no_inside_probe_and_inf_strings():
     rec["probes"] = [p for p in rec["probes"] if not p["in_distribution"]]
     text = A.c6(rec)
     assert "no probe lies inside its region" in text and "Against the true log density" not in text
-    assert "truth: -0.788 / -inf" in A.c6(make_record())
+    assert "truth: -0.788 / −∞." in A.c6(make_record()) and "-inf" not in A.c6(make_record())
 
 
 # --------------------------------------------------------------------------- Bonus

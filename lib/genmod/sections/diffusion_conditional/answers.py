@@ -23,6 +23,11 @@ WITHIN_TRUTH = 0.15  # nats: the interior-likelihood target (count of classes wi
 
 
 # --------------------------------------------------------------------------- helpers
+def _g3(x: float) -> str:
+    """A value to 3 significant figures; −∞ (the truth outside a region) as the symbol."""
+    return "−∞" if x == -math.inf else f"{x:.3g}"
+
+
 def _num(v) -> float:
     """A number from the record ("inf", "-inf", "nan" strings and None included)."""
     if v is None:
@@ -1098,10 +1103,10 @@ def _interior_paragraph(rec) -> str:
             f" Side by side for class {cmp['class']} on a {n_cmp}×{n_cmp} grid, medians over the "
             "grid points inside the region / more than 0.5 outside the square: "
             + "; ".join(
-                f"{key}: {_num(v['median_inside']):.3g} / {_num(v['median_outside_square']):.3g}"
+                f"{key}: {_num(v['median_inside']):.3g} / {_g3(_num(v['median_outside_square']))}"
                 for key, v in cmp["summary"].items()
             )
-            + " (truth −∞ outside)."
+            + "."
         )
     return text
 
