@@ -6,8 +6,10 @@ import math
 import re
 
 import pytest
+from diffusion_unconditional_fixtures import record, with_
 from genmod.sections import findings as F
 from genmod.sections.diffusion_unconditional import findings as U
+from genmod.sections.summary import headline
 
 U6_RECORD = {
     "steps": {"schedule_rate": 5.0},
@@ -93,7 +95,7 @@ def test_u6_on_both_sides_of_each_comparison():
 def test_templates_never_compute():
     """A template only prints figures and branches on claims and verdicts: no arithmetic."""
     for t in U.TEMPLATES.glob("*.j2"):
-        for expr in re.findall(r"{[{%](.*?)[%}]}", t.read_text(), flags=re.S):
+        for expr in re.findall(r"{[{%]-?(.*?)-?[%}]}", t.read_text(), flags=re.S):
             code = re.sub(r"'[^']*'|\"[^\"]*\"", "", expr)  # string literals aside
             assert not re.search(r"[-+*/%]|\bsum\b|\bmax\b|\bmin\b|\babs\b", code), (t.name, expr)
 
@@ -102,3 +104,85 @@ def test_templates_never_compute():
 def test_u6_claims_rederive_from_their_operands(lam, T):
     f, _, _ = u6(stochastic__lam=lam, determinism__T=T)
     assert F.check_claims({"claims": {"U6": [c.to_json() for c in f.claims]}}) == []
+
+
+# ---------------------------------------------------------------- U1
+@pytest.fixture
+def rec():
+    return record()
+
+
+def full_u1(r):
+    return F.render(U.TEMPLATES, U.u1(r), "full")
+
+
+def short_u1(r, verdict):
+    """The short answer with its verdict and headline figure, as the run records them."""
+    f = U.u1(r)
+    assert f.verdict == verdict
+    assert F.check_claims({"claims": {"U1": [c.to_json() for c in f.claims]}}) == []
+    answer = F.render(U.TEMPLATES, f, "short")
+    assert "\n" not in answer and len(answer) <= 240, answer
+    return headline(r, f.path, f.figure, answer, f.verdict, f.fmt, f.reduce)
+
+
+def test_answer_u1_variance_and_mean_within_noise(rec):
+    text = full_u1(rec)
+    assert "1.011 at t = 1" in text and text.count("within the noise, ±") == 2
+    assert "stays at x₀ within the noise" in text and "21 at t = 1" in text
+    assert "only 0.7 % of their variance" in text and "second half" in text
+    assert "0.179 from x₀" in text
+
+
+def test_answer_u1_variance_and_mean_off(rec):
+    text = full_u1(with_(rec, **{"forward.check.var_end": 1.2, "forward.check.mean_err": 0.05}))
+    assert "above it by more than two standard errors" in text
+    assert "deviates from x₀ by up to 0.050" in text and "stays at x₀" not in text
+
+
+def test_answer_u1_mean_bound_is_for_the_larger_of_two_coordinates(rec):
+    """mean_err is the larger |deviation| of two coordinates: beyond 2 SE (0.032 here) but
+    within its 95 % bound (2.24 SE = 0.035) is within the noise; beyond the bound is not."""
+    inside = full_u1(with_(rec, **{"forward.check.mean_err": 0.034}))
+    assert "stays at x₀ within the noise" in inside and "2.24 standard errors, is 0.035" in inside
+    outside = full_u1(with_(rec, **{"forward.check.mean_err": 0.036}))
+    assert (
+        "deviates from x₀ by up to 0.036" in outside and "(2.24 standard errors, 0.035)" in outside
+    )
+
+
+def test_answer_u1_noise_not_late(rec):
+    text = full_u1(with_(rec, **{"forward.check.var_half": 0.8}))
+    assert "second half" not in text and "gained 79.1 %" in text
+
+
+def test_headline_U1_matches(rec):
+    h = short_u1(rec, "matches")
+    assert h.path == "forward.check.var_end" and h.value == 1.011
+    assert "exact marginal" in h.answer and "over 4000 paths" in h.answer
+    assert "1.011 at t = 1" in h.answer and "all within the noise" in h.answer
+
+
+def test_headline_U1_off_mean(rec):
+    h = short_u1(with_(rec, **{"forward.check.mean_err": 0.05}), "off")
+    assert "both within the noise" in h.answer
+    assert "off x₀ by up to 0.050 (> the 95 % bound 0.035)" in h.answer
+    assert "exact marginal" not in h.answer
+    assert "deviates from x₀" in full_u1(with_(rec, **{"forward.check.mean_err": 0.05}))
+
+
+def test_headline_U1_off_variance(rec):
+    r = with_(rec, **{"forward.check.var_end": 1.2})
+    h = short_u1(r, "off")
+    assert h.value == 1.2 and "1.200 at t = 1 (σ² 1.000, above σ² by > 2 SE)" in h.answer
+    assert "(σ² 0.0067, within the noise)" in h.answer
+    assert "stays at x₀ within the noise" in h.answer
+    assert "above it by more than two standard errors" in full_u1(r)
+
+
+def test_headline_U1_untested(rec):
+    r = with_(rec, **{"forward.check.n_paths": 1, "forward.check.var_half_stderr": math.nan,
+                      "forward.check.var_end_stderr": math.nan})  # fmt: skip
+    h = short_u1(r, "untested")
+    assert "not testable with one path" in full_u1(r)
+    assert "both not testable" in h.answer

@@ -13,9 +13,8 @@ from genmod.sections.diffusion_unconditional import answers as A
 from genmod.sections.summary import Headline
 
 ROOT = Path(__file__).resolve().parents[1]
-IDS = ["U1", "U2", "U3", "U4", "U5"]
+IDS = ["U2", "U3", "U4", "U5"]
 VERDICTS = {
-    "U1": {"matches", "off", "untested"},
     "U2": {"at the optimum", "above the optimum", "below the optimum"},
     "U3": {"narrower", "as wide", "wider", "untested"},
     "U4": {"converged", "still changing", "single T"},
@@ -35,41 +34,11 @@ def rec():
 
 # ---------------------------------------------------------------- registry
 def test_headline_registry_ids():
-    assert set(A.QUESTIONS) == set(A.HEADLINES) | set(A.FINDINGS) == set(IDS) | {"U6"}
+    assert set(A.QUESTIONS) == set(A.HEADLINES) | set(A.FINDINGS) == set(IDS) | {"U1", "U6"}
     assert set(A.HEADLINES) == set(A.ANSWERS) - {"floor", "likelihood"}
     r = record()
     for qid in IDS:
         assert A.HEADLINES[qid](r).verdict in VERDICTS[qid]
-
-
-# ---------------------------------------------------------------- U1
-def test_headline_U1_matches(rec):
-    h = check("U1", rec, "matches")
-    assert h.path == "forward.check.var_end" and h.value == 1.011
-    assert "exact marginal" in h.answer and "over 4000 paths" in h.answer
-    assert "1.011 at t = 1" in h.answer and "all within the noise" in h.answer
-
-
-def test_headline_U1_off_mean(rec):
-    h = check("U1", with_(rec, **{"forward.check.mean_err": 0.05}), "off")
-    assert "both within the noise" in h.answer
-    assert "off x₀ by up to 0.050 (> the 95 % bound 0.035)" in h.answer
-    assert "exact marginal" not in h.answer
-    assert "deviates from x₀" in A.u1(with_(rec, **{"forward.check.mean_err": 0.05}))
-
-
-def test_headline_U1_off_variance(rec):
-    r = with_(rec, **{"forward.check.var_end": 1.2})
-    h = check("U1", r, "off")
-    assert h.value == 1.2 and "1.200 at t = 1 (σ² 1.000, above σ² by > 2 SE)" in h.answer
-    assert "(σ² 0.0067, within the noise)" in h.answer
-    assert "stays at x₀ within the noise" in h.answer
-    assert "above it by more than two standard errors" in A.u1(r)
-
-
-def test_headline_U1_untested(rec):
-    h = check("U1", with_(rec, **{"forward.check.n_paths": 1}), "untested")
-    assert "both not testable" in h.answer
 
 
 # ---------------------------------------------------------------- U2

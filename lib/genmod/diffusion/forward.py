@@ -11,9 +11,15 @@ be wrong: its variance grows like Σ σ(t_k)², not σ(t)².
 
 from __future__ import annotations
 
+import math
+import statistics
+
 import torch
 
 from genmod.diffusion.schedules import ExpSchedule, Schedule
+
+#: The 95 % bound of the larger |N(0, 1)| of two independent draws (each at √0.95): ≈ 2.24.
+Z_MAX2 = statistics.NormalDist().inv_cdf(1 - (1 - math.sqrt(0.95)) / 2)
 
 
 def forward_marginal(x0: torch.Tensor, t, schedule: Schedule | None = None, generator=None):
@@ -61,13 +67,23 @@ def forward_check(ts, paths, start, schedule: Schedule) -> dict:
     half = int(torch.searchsorted(ts, torch.tensor(0.5, dtype=torch.float64)))
     s2 = schedule.sigma(ts) ** 2
     x0 = torch.as_tensor(start, dtype=paths.dtype)
+    n = int(paths.shape[1])
+    # The mean over the two coordinates of the variance of n Gaussian draws has standard error
+    # σ²·√(1/(n − 1)); one coordinate's mean, σ/√n. mean_err is the larger of the two
+    # coordinates' deviations: its 95 % bound is Z_MAX2 ≈ 2.24 standard errors (each coordinate
+    # at √0.95), not 2 (which a correct SDE would exceed in about 10 % of runs).
+    se_var = math.sqrt(1 / (n - 1)) if n > 1 else math.nan
     return {
-        "n_paths": int(paths.shape[1]),
+        "n_paths": n,
         "t_half": float(ts[half]),
         "var_half": float(paths[half].var(0).mean()),
         "sigma2_half": float(s2[half]),
+        "var_half_stderr": float(s2[half]) * se_var,
         "var_end": float(paths[-1].var(0).mean()),
         "sigma2_end": float(s2[-1]),
+        "var_end_stderr": float(s2[-1]) * se_var,
         "mean_err": float((paths[-1].mean(0) - x0).abs().max()),
+        "mean_err_bound": Z_MAX2 * math.sqrt(float(s2[-1]) / n),
+        "mean_err_bound_z": Z_MAX2,
         "random_walk_var_end": float(s2.sum()),
     }

@@ -10,7 +10,6 @@ within the floor's spread) is called "within the noise".
 from __future__ import annotations
 
 import math
-import statistics
 
 import numpy as np
 
@@ -111,94 +110,6 @@ def floor(rec: dict) -> str:
         f"Noise floor of the energy distance for {f['n']} vs {f['n']} true points "
         f"({f['repeats']} repeats): median {f['median']:.5f}, 95th percentile {f['p95']:.5f}."
     )
-
-
-# ---------------------------------------------------------------- U1
-#: The 95 % bound, in standard errors, of the larger |deviation| of two independent normal
-#: coordinates: each within it with probability √0.95.
-Z_MAX2 = statistics.NormalDist().inv_cdf(1 - (1 - math.sqrt(0.95)) / 2)
-
-
-def _u1_checks(c: dict) -> dict:
-    """The forward check's comparisons: the variance per coordinate at t_half and t = 1 against
-    σ², the mean at t = 1 against x₀ (words of ``compare``, with the standard errors)."""
-    n = c["n_paths"]
-    # the per-coordinate variance of n Gaussian draws has standard error σ²·√(2/(n−1)); the
-    # mean over the two coordinates σ²·√(1/(n−1)); the mean of one coordinate σ/√n
-    se_half = c["sigma2_half"] * math.sqrt(1 / (n - 1)) if n > 1 else math.nan
-    se_end = c["sigma2_end"] * math.sqrt(1 / (n - 1)) if n > 1 else math.nan
-    se_mean = math.sqrt(c["sigma2_end"] / n)
-    # mean_err is the larger of the two coordinates' deviations: its 95 % bound is
-    # Z_MAX2 ≈ 2.24 standard errors (each coordinate at √0.95), not 2 (which a correct
-    # SDE would exceed in about 10 % of runs)
-    bound = Z_MAX2 * se_mean
-    return {
-        "se_half": se_half,
-        "se_end": se_end,
-        "se_mean": se_mean,
-        "mean_bound": bound,
-        "w_half": compare(c["var_half"] - c["sigma2_half"], se_half, "above", "below"),
-        "w_end": compare(c["var_end"] - c["sigma2_end"], se_end, "above", "below"),
-        "w_mean": compare(c["mean_err"], bound / 2, "beyond", "beyond"),
-    }
-
-
-def u1(rec: dict) -> str:
-    f = rec["forward"]
-    c = f["check"]
-    n = c["n_paths"]
-    start = f["start"]
-    chk = _u1_checks(c)
-
-    def match(w, se):
-        return (
-            f"within the noise, ±{2 * se:.4f}"
-            if w == "within the noise"
-            else f"{w} it by more than two standard errors, ±{2 * se:.4f}"
-        )
-
-    mean_w = chk["w_mean"]
-    text = (
-        f"The point starts at ({start[0]:g}, {start[1]:g}), outside the square, and is noised "
-        f"with {f.get('steps', len(f['trajectory']) - 1)} exact increments of variance "
-        f"σ²(t+dt) − σ²(t). Over {n} independent paths the empirical variance per coordinate is "
-        f"{c['var_half']:.4f} at t = {c['t_half']:g} (σ² = {c['sigma2_half']:.4f}; "
-        f"{match(chk['w_half'], chk['se_half'])}) and {c['var_end']:.3f} at t = 1 "
-        f"(σ(1)² = {c['sigma2_end']:.3f}; {match(chk['w_end'], chk['se_end'])}); "
-    )
-    if mean_w == "within the noise":
-        text += (
-            f"the mean at t = 1 stays at x₀ within the noise (largest deviation of a coordinate "
-            f"{c['mean_err']:.3f}; the 95 % bound for the larger of two coordinates, "
-            f"{Z_MAX2:.2f} standard errors, is {chk['mean_bound']:.3f}). "
-        )
-    else:
-        text += (
-            f"the mean at t = 1 deviates from x₀ by up to {c['mean_err']:.3f} in a coordinate, "
-            f"beyond the 95 % bound for the larger of two coordinates ({Z_MAX2:.2f} standard "
-            f"errors, {chk['mean_bound']:.3f}). "
-        )
-    text += (
-        f"A random walk that added variance σ(t)² at every step would instead reach "
-        f"{c['random_walk_var_end']:.0f} at t = 1. "
-    )
-    frac = c["var_half"] / c["var_end"] if c["var_end"] > 0 else math.nan
-    if frac < 0.5:
-        text += (
-            f"By t = {c['t_half']:g} the paths have gained only {pct(frac)} of their variance at "
-            f"t = 1: most of the noising happens in the second half of the time axis (the colour "
-            f"bar). "
-        )
-    elif math.isfinite(frac):
-        text += (
-            f"By t = {c['t_half']:g} the paths have gained {pct(frac)} of their variance at t = 1. "
-        )
-    if "distance_half" in f:
-        text += (
-            f"The path shown is {f['distance_half']:.3f} from x₀ at t = {c['t_half']:g} and "
-            f"{f['distance_end']:.2f} at t = 1."
-        )
-    return text.strip()
 
 
 # ---------------------------------------------------------------- U2
@@ -1163,7 +1074,6 @@ def _eq9_sentence(e: dict, truth: float, exact_standard: float) -> str:
 
 ANSWERS = {
     "floor": floor,
-    "U1": u1,
     "U2": u2,
     "U3": u3,
     "U4": u4,
@@ -1208,58 +1118,6 @@ QUESTIONS = {
 
 def _untestable(w: str) -> bool:
     return w.startswith("not testable")
-
-
-def h_u1(rec: dict) -> Headline:
-    """U1 in one line. Verdicts: "matches" (the variance per coordinate at t_half and at t = 1
-    and the mean at t = 1 all within the noise of the exact marginal) | "off" (one of them
-    beyond two standard errors) | "untested" (too few paths for a standard error)."""
-    c = rec["forward"]["check"]
-    chk = _u1_checks(c)
-    words = (chk["w_half"], chk["w_end"], chk["w_mean"])
-    if any(_untestable(w) for w in words):
-        verdict = "untested"
-    elif all(w == "within the noise" for w in words):
-        verdict = "matches"
-    else:
-        verdict = "off"
-    n, th = c["n_paths"], c["t_half"]
-    if verdict == "matches":
-        answer = (
-            f"The discretised SDE has the exact marginal x₀ + σ(t)ε: over {n} paths the variance "
-            f"per coordinate is {c['var_half']:.4f} at t = {th:g} (σ² {c['sigma2_half']:.4f}) and "
-            f"{c['var_end']:.3f} at t = 1 (σ² {c['sigma2_end']:.3f}) and the mean stays at x₀, "
-            f"all within the noise."
-        )
-    else:
-
-        def var_word(w: str) -> str:
-            if _untestable(w):
-                return "not testable"
-            return w if w == "within the noise" else f"{w} σ² by > 2 SE"
-
-        if chk["w_mean"] == "within the noise":
-            mean = f"the mean at t = 1 stays at x₀ within the noise (up to {c['mean_err']:.3f})"
-        else:
-            mean = (
-                f"the mean at t = 1 is off x₀ by up to {c['mean_err']:.3f} (> the 95 % bound "
-                f"{chk['mean_bound']:.3f})"
-            )
-        half = f"{c['var_half']:.4f} at t = {th:g} (σ² {c['sigma2_half']:.4f}"
-        end = f"{c['var_end']:.3f} at t = 1 (σ² {c['sigma2_end']:.3f}"
-        if var_word(chk["w_half"]) == var_word(chk["w_end"]):
-            var = f"{half}) and {end}), both {var_word(chk['w_end'])}"
-        else:
-            var = f"{half}, {var_word(chk['w_half'])}) and {end}, {var_word(chk['w_end'])})"
-        answer = f"Over {n} paths the variance per coordinate is {var}; {mean}."
-    return headline(
-        rec,
-        "forward.check.var_end",
-        "variance per coordinate at t = 1 over the forward paths (exact: σ(1)²)",
-        answer,
-        verdict,
-        fmt=".3f",
-    )
 
 
 def h_u2(rec: dict) -> Headline:
@@ -1427,4 +1285,4 @@ def h_u5(rec: dict) -> Headline:
     )
 
 
-HEADLINES = {"U1": h_u1, "U2": h_u2, "U3": h_u3, "U4": h_u4, "U5": h_u5}
+HEADLINES = {"U2": h_u2, "U3": h_u3, "U4": h_u4, "U5": h_u5}

@@ -6,6 +6,7 @@ Convention: ``±`` is one standard error.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from genmod.sections.findings import (
@@ -13,6 +14,7 @@ from genmod.sections.findings import (
     above,
     at_least,
     at_most,
+    below,
     claim,
     differs,
     equal,
@@ -28,6 +30,46 @@ BLOWUP = 10.0
 STRAIGHT = 1.1
 #: Fewer sampling steps than this leave too few points on a path to judge its shape.
 RESOLVED_STEPS = 10
+
+
+def u1(rec: dict) -> Finding:
+    """U1: does the discretised forward SDE have the exact marginal x₀ + σ(t)ε (variance at
+    t_half and t = 1, mean at t = 1, over many paths)?"""
+    f, c = rec["forward"], rec["forward"]["check"]
+    claims = [
+        claim("u1.var_half", differs, diff=c["var_half"] - c["sigma2_half"],
+              se=c["var_half_stderr"]),
+        claim("u1.var_end", differs, diff=c["var_end"] - c["sigma2_end"], se=c["var_end_stderr"]),
+        claim("u1.mean_off", above, value=c["mean_err"], threshold=c["mean_err_bound"]),
+        claim("u1.noised", above, value=c["var_end"], threshold=0.0),
+        claim("u1.late_noising", below, value=c["var_half"] / c["var_end"] if c["var_end"] > 0
+              else math.nan, threshold=0.5),
+    ]  # fmt: skip
+    out = {k.name.split(".")[1]: k.outcome for k in claims}
+    if "untestable" in (out["var_half"], out["var_end"]):
+        verdict = "untested"
+    elif out["var_half"] == out["var_end"] == "same" and not out["mean_off"]:
+        verdict = "matches"
+    else:
+        verdict = "off"
+    figures = {
+        **{k: c[k] for k in ("n_paths", "t_half", "var_half", "sigma2_half", "var_end",
+                             "sigma2_end", "mean_err", "mean_err_bound", "mean_err_bound_z",
+                             "random_walk_var_end")},
+        "two_se_half": 2 * c["var_half_stderr"],
+        "two_se_end": 2 * c["var_end_stderr"],
+        "share_half": c["var_half"] / c["var_end"] if c["var_end"] > 0 else math.nan,
+        "start_x": f["start"][0],
+        "start_y": f["start"][1],
+        "steps": f["steps"],
+        "distance_half": f["distance_half"],
+        "distance_end": f["distance_end"],
+    }  # fmt: skip
+    return Finding(
+        "U1", verdict, figures, claims,
+        figure="variance per coordinate at t = 1 over the forward paths (exact: σ(1)²)",
+        path="forward.check.var_end", fmt=".3f",
+    )  # fmt: skip
 
 
 def u6(rec: dict) -> Finding:
@@ -93,4 +135,4 @@ def u6(rec: dict) -> Finding:
     )  # fmt: skip
 
 
-FINDINGS = {"U6": u6}
+FINDINGS = {"U1": u1, "U6": u6}
