@@ -168,6 +168,14 @@ def test_forward_check_and_oracle_loss():
     )
     chk = forward_check(ts, paths, [1.5, 1.5], s)
     assert abs(chk["var_end"] - 1.0) < 0.08 and chk["random_walk_var_end"] > 5
+    # the standard errors of the checks: σ²·√(1/(n − 1)), and the larger coordinate's bound
+    assert chk["var_end_stderr"] == pytest.approx(chk["sigma2_end"] / 2999**0.5)
+    assert chk["var_half_stderr"] == pytest.approx(chk["sigma2_half"] / 2999**0.5)
+    assert chk["mean_err_bound"] == pytest.approx(2.2365 * (chk["sigma2_end"] / 3000) ** 0.5, 1e-4)
+    # a correct SDE: the largest coordinate deviation of the mean within the 95 % bound
+    assert chk["mean_err"] < chk["mean_err_bound"]
+    shifted = forward_check(ts, paths + 0.2, [1.5, 1.5], s)  # a drifting process
+    assert shifted["mean_err"] > shifted["mean_err_bound"]
     x0 = SQUARE.sample(500, torch.Generator().manual_seed(0))[0]
     best = oracle_loss(Oracle(SQUARE, s), x0, s, draws=4, seed=0)
     assert 1.4 < best["mean"] < 1.9  # below E‖ε‖² = 2: the oracle predicts part of ε
