@@ -51,7 +51,10 @@ def test_render_reads_only_the_finding_and_folds_lines(tmp_path):
     f = F.Finding(
         "Q1", "yes", {"x": 1.234, "n": 3}, [F.claim("q1.big", F.above, value=2, threshold=1)]
     )
-    assert F.render(tmp_path, f, "full") == "Big: 1.23 over 3 runs. |x| is kept\n\n- one\n- two yes\n\n| a |\n|---|"
+    assert (
+        F.render(tmp_path, f, "full")
+        == "Big: 1.23 over 3 runs. |x| is kept\n\n- one\n- two yes\n\n| a |\n|---|"
+    )
     f.claims = [F.claim("q1.big", F.above, value=0, threshold=1)]
     assert F.render(tmp_path, f, "full").startswith("Small.")
     (tmp_path / "q1.short.md.j2").write_text("{{ f.missing }}")
