@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
 from genmod.paths import NOTEBOOKS_DIR
+from notebook_fixtures import missing_keys, run_rejected, run_smoke
 
 NB = NOTEBOOKS_DIR / "01_diffusion_unconditional.ipynb"
 
@@ -32,30 +32,10 @@ KEYS = {
 
 @pytest.mark.slow
 def test_notebook_01_smoke(tmp_path):
-    papermill = pytest.importorskip("papermill")
-    out = tmp_path / "01.ipynb"
-    res = tmp_path / "results.json"
-    papermill.execute_notebook(
-        str(NB),
-        str(out),
-        parameters=dict(
-            profile="smoke",
-            device="cpu",
-            cache_dir=str(tmp_path / "cache"),
-            results_path=str(res),
-            T_values=[1, 10, 50],
-            lam=0.7,
-        ),
-        kernel_name="genmod",
-        cwd=str(tmp_path),  # runs from any working directory
-        progress_bar=False,
-    )
-    r = json.loads(res.read_text())
+    r, _ = run_smoke(NB, tmp_path, T_values=[1, 10, 50], lam=0.7)
     assert r["section"] == "diffusion_unconditional"
     assert r["params"]["profile"] == "smoke" and r["params"]["T_values"] == [1, 10, 50]
-    for group, keys in KEYS.items():
-        for k in keys:
-            assert k in r[group], f"results.json lacks {group}.{k}"
+    assert missing_keys(r, KEYS) == []
     assert set(r["answers"]) >= {"U1", "U2", "U3", "U4", "U5", "U6"}
     assert len(r["seeds"]["points"]) == 9 and len(r["seeds"]["points"][0]) == 500
     assert len(r["samples"]["points"]) == 500 and r["samples"]["T"] == 100
@@ -73,7 +53,6 @@ def test_notebook_01_smoke(tmp_path):
     assert f"{100 * r['samples']['oracle_inside_fraction']:.1f} %" in r["answers"]["U3"]
     # ... by the section's answer functions, from the record alone: the file reproduces them
     from genmod.sections.diffusion_unconditional import answers
-
     from genmod.sections.findings import check_claims, render
 
     assert set(r["answers"]) == set(answers.ANSWERS) | set(answers.FINDINGS)
@@ -88,15 +67,4 @@ def test_notebook_01_smoke(tmp_path):
 
 @pytest.mark.slow
 def test_notebook_01_rejects_bad_parameter(tmp_path):
-    papermill = pytest.importorskip("papermill")
-    with pytest.raises(papermill.PapermillExecutionError, match="forward_start"):
-        papermill.execute_notebook(
-            str(NB),
-            str(tmp_path / "bad.ipynb"),
-            parameters=dict(
-                profile="smoke", forward_start=[0.1, 0.2], results_path=str(tmp_path / "r.json")
-            ),
-            kernel_name="genmod",
-            progress_bar=False,
-        )
-    assert not (tmp_path / "r.json").exists()
+    run_rejected(NB, tmp_path, "forward_start", forward_start=[0.1, 0.2])

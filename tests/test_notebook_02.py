@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
 from genmod.paths import NOTEBOOKS_DIR
+from notebook_fixtures import missing_keys, run_rejected, run_smoke
 
 NB = NOTEBOOKS_DIR / "02_diffusion_conditional.ipynb"
 
@@ -23,30 +23,11 @@ PROBE_KEYS = {"x", "y", "class", "in_distribution", "log_prob_bound", "stderr", 
 
 @pytest.mark.slow
 def test_notebook_02_smoke(tmp_path):
-    papermill = pytest.importorskip("papermill")
-    res = tmp_path / "results.json"
     probes = [[0.0, -0.375, 1], [0.0, -0.375, 3], [0.9, 0.9, 4], [3.0, 0.0, 0], [-0.5, 0.0, 0]]
-    papermill.execute_notebook(
-        str(NB),
-        str(tmp_path / "02.ipynb"),
-        parameters=dict(
-            profile="smoke",
-            device="cpu",
-            cache_dir=str(tmp_path / "cache"),
-            results_path=str(res),
-            probe_points=probes,
-            bonus_target=[-3.0, 2.5],
-        ),
-        kernel_name="genmod",
-        cwd=str(tmp_path),  # runs from any working directory
-        progress_bar=False,
-    )
-    r = json.loads(res.read_text())
+    r, _ = run_smoke(NB, tmp_path, probe_points=probes, bonus_target=[-3.0, 2.5])
     assert r["section"] == "diffusion_conditional"
     assert r["params"]["profile"] == "smoke" and r["params"]["probe_points"] == probes
-    for group, keys in KEYS.items():
-        for k in keys:
-            assert k in r[group], f"results.json lacks {group}.{k}"
+    assert missing_keys(r, KEYS) == []
     assert set(r["answers"]) >= {"C1", "C2", "C3", "C4", "C5", "C6", "Bonus"}
     k = r["classes"]["n"]
     assert k >= 5 and len(r["classes"]["regions"]) == k
@@ -75,19 +56,8 @@ def test_notebook_02_smoke(tmp_path):
 
 @pytest.mark.slow
 def test_notebook_02_rejects_bad_probe_before_any_work(tmp_path):
-    papermill = pytest.importorskip("papermill")
-    with pytest.raises(papermill.PapermillExecutionError, match="class id out of range"):
-        papermill.execute_notebook(
-            str(NB),
-            str(tmp_path / "bad.ipynb"),
-            parameters=dict(
-                profile="smoke",
-                probe_points=[[0.0, 0.0, 7]],
-                cache_dir=str(tmp_path / "cache"),
-                results_path=str(tmp_path / "r.json"),
-            ),
-            kernel_name="genmod",
-            progress_bar=False,
-        )
-    assert not (tmp_path / "r.json").exists()
-    assert not (tmp_path / "cache").exists()  # failed before training
+    cache = tmp_path / "cache"
+    run_rejected(
+        NB, tmp_path, "class id out of range", probe_points=[[0.0, 0.0, 7]], cache_dir=str(cache)
+    )
+    assert not cache.exists()  # failed before training

@@ -8,6 +8,7 @@ import math
 import pytest
 from genmod.paths import DATA_DIR, NOTEBOOKS_DIR
 from genmod.sections.autoregressive_gpt import config as P
+from notebook_fixtures import missing_keys, run_smoke
 
 NB = NOTEBOOKS_DIR / "03_autoregressive_gpt.ipynb"
 ALICE = DATA_DIR / "alice_in_wonderland.txt"
@@ -84,32 +85,13 @@ def test_bad_parameters_fail_with_one_line(bad, match):
 
 @pytest.mark.slow
 def test_notebook_03_smoke(tmp_path):
-    papermill = pytest.importorskip("papermill")
     if not ALICE.is_file():
         pytest.skip("data/alice_in_wonderland.txt missing: run `make data`")
-    out = tmp_path / "03.ipynb"
-    res = tmp_path / "results.json"
     sentence = "Alice met a purple squirrel"
-    papermill.execute_notebook(
-        str(NB),
-        str(out),
-        parameters=dict(
-            profile="smoke",
-            device="cpu",
-            cache_dir=str(tmp_path / "cache"),
-            results_path=str(res),
-            inversion_sentence=sentence,
-        ),
-        kernel_name="genmod",
-        cwd=str(tmp_path),  # runs from any working directory
-        progress_bar=False,
-    )
-    r = json.loads(res.read_text())
+    r, out = run_smoke(NB, tmp_path, inversion_sentence=sentence)
     assert r["section"] == "autoregressive_gpt"
     assert r["params"]["profile"] == "smoke" and r["params"]["inversion_sentence"] == sentence
-    for group, keys in KEYS.items():
-        for k in keys:
-            assert k in r[group], f"results.json lacks {group}.{k}"
+    assert missing_keys(r, KEYS) == []
     assert set(r["answers"]) >= {"A1", "A2", "A3", "A4", "A5"}
     t = r["train"]
     assert t["val_loss"] == min(t["loss_history"]["val"]) < math.log(50257)
