@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 
 import pytest
+from genmod.sections import findings as F
 from genmod.sections.autoregressive_gpt import answers as A
 from genmod.sections.autoregressive_gpt import config as C
+from genmod.sections.autoregressive_gpt import findings as G
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -120,81 +123,157 @@ def _hist(val, train, steps=None):
             "best_step": steps[val.index(min(val))], "val_loss": min(val)}  # fmt: skip
 
 
+def full(qid: str, r: dict) -> str:
+    """``qid``'s full answer for ``r``, rendered from its finding; its claims re-derive."""
+    f = G.FINDINGS[qid](r)
+    assert F.check_claims({"claims": {qid: [c.to_json() for c in f.claims]}}) == []
+    return F.render(G.TEMPLATES, f, "full")
+
+
+def outcomes(qid: str, r: dict) -> dict:
+    return G.FINDINGS[qid](r).outcomes()
+
+
 def test_answer_ids_are_the_recorded_ones():
-    assert set(A.ANSWERS) == {"data", "A1", "A2", "A3", "A4", "A5"}
+    assert set(A.ANSWERS) | set(G.FINDINGS) == {"data", "A1", "A2", "A3", "A4", "A5"}
+    assert not set(A.ANSWERS) & set(G.FINDINGS)
     for f in A.ANSWERS.values():
         assert isinstance(f(rec()), str)
+    for qid in G.FINDINGS:
+        assert full(qid, rec())
+
+
+# Each claim on both sides: (question, claim, a record where it holds, one where it does not).
+_H = {
+    "overfit": _hist([10.8, 6.5, 6.8], [10.8, 6.0, 5.0]),
+    "rose": _hist([10.8, 6.5, 6.8], [10.8, 6.0, 6.2]),
+    "flat": _hist([10.8, 6.5, 6.505], [10.8, 6.0, 6.005]),
+    "last": _hist([10.8, 7.0, 6.5], [10.8, 6.9, 6.4]),
+    "untrained": _hist([10.8, 10.9, 11.0], [10.8, 10.9, 11.0]),
+    "single": _hist([10.8], [10.8]),
+}
+BOTH_SIDES = [
+    ("data", "checksum_known", {}, {"data": {"course_checksum_known": False}}),
+    ("data", "course_copy", {}, {"data": {"course_copy": False}}),
+    ("data", "label_smoothing", {}, {"settings": {"label_smoothing": 0.0}}),
+    ("data", "val_unseen", {}, {"data": {"val_unseen_fraction": 0.0}}),
+    ("A1", "untrained", {"train": _H["untrained"]}, {}),
+    ("A1", "best_last", {"train": _H["last"]}, {}),
+    ("A1", "best_after_first", {"train": _H["last"]}, {"train": _H["single"]}),
+    ("A1", "val_rose", {}, {"train": _H["flat"]}),
+    ("A1", "train_fell", {}, {"train": _H["rose"]}),
+    ("A1", "train_rose", {"train": _H["rose"]}, {}),
+    ("A1", "gap_grew", {"train": _hist([10.8, 6.5, 6.505], [10.8, 6.0, 5.0])}, {"train": _H["flat"]}),
+    ("A1", "ema", {"train": {"config": {"ema_decay": 0.99}}}, {}),
+    ("A1", "stopped_early", {"train": {"stopped_early": True}}, {}),
+    ("A1", "patience", {"train": {"config": {"patience": 2}}}, {}),
+    ("A1", "from_cache", {"train": {"from_cache": True}}, {}),
+    ("A1", "whole_passes", {}, {"data": {"train_tokens": 9000}}),
+    ("A1", "unseen_measured", {}, {"train": {"val_loss_unseen_tokens": None}}),
+    ("A1", "label_smoothing", {"train": {"config": {"label_smoothing": 0.1}}}, {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("qid,name,holds,fails", BOTH_SIDES, ids=lambda x: str(x)[:20])
+def test_every_claim_on_both_sides(qid, name, holds, fails):
+    assert outcomes(qid, rec(**holds))[name] is True
+    assert outcomes(qid, rec(**fails))[name] is False
+    full(qid, rec(**holds)), full(qid, rec(**fails))  # both render; their claims re-derive
+
+
+def test_both_sides_covers_every_claim():
+    for qid in G.FINDINGS:
+        named = {name for q, name, *_ in BOTH_SIDES if q == qid}
+        assert set(outcomes(qid, rec())) <= named | SIDED.get(qid, set()), qid
+
+
+#: The claims decided by ``differs`` (more | less | same | untestable): tested per side below.
+SIDED: dict[str, set] = {}
+
+
+def test_templates_never_compute():
+    """A template only prints figures and branches on claims and verdicts: no arithmetic."""
+    for t in G.TEMPLATES.glob("*.j2"):
+        for expr in re.findall(r"{[{%]-?(.*?)-?[%}]}", t.read_text(), flags=re.S):
+            code = re.sub(r"'[^']*'|\"[^\"]*\"", "", expr)  # string literals aside
+            assert not re.search(r"[-+*/%]|\bsum\b|\bmax\b|\bmin\b|\babs\b", code), (t.name, expr)
+
+
+def test_answer_a1_single_evaluation_is_untrained_and_last():
+    t = full("A1", rec(train=_H["single"]))
+    assert "the checkpoint kept is the untrained model" in t
+    assert "last evaluation, step 0, so this run shows no rise" in t and "before it" not in t
 
 
 # ------------------------------------------------------------------------------ data
 def test_answer_data_course_copy():
-    t = A.data(rec())
+    t = full("data", rec())
     assert "the course copy" in t and "1,000 characters" in t
     assert "50,000 ids (99.5%) never occur in the training split" in t and "5.0%" in t
 
 
 def test_answer_data_no_unseen_validation_tokens():
-    t = A.data(rec(data={"val_unseen_fraction": 0.0}))
+    t = full("data", rec(data={"val_unseen_fraction": 0.0}))
     assert "None of the validation tokens is such an id" in t and "A1 gives" not in t
-    assert "A1 gives the validation loss on them separately" in A.data(rec())
+    assert "A1 gives the validation loss on them separately" in full("data", rec())
 
 
 def test_answer_data_unseen_rows_gradient_follows_label_smoothing():
-    t = A.data(rec())
+    t = full("data", rec())
     assert "normalisation and the label smoothing (ε = 0.05)" in t
-    t = A.data(rec(settings={"label_smoothing": 0.0}))
+    t = full("data", rec(settings={"label_smoothing": 0.0}))
     assert "only through the normalisation of the output softmax" in t and "smoothing" not in t
 
 
 def test_answer_data_other_copy_and_unknown():
-    assert "not the course copy" in A.data(rec(data={"course_copy": False}))
-    t = A.data(rec(data={"course_copy": False, "course_checksum_known": False}))
+    assert "not the course copy" in full("data", rec(data={"course_copy": False}))
+    t = full("data", rec(data={"course_copy": False, "course_checksum_known": False}))
     assert "no course checksum" in t and "not the course copy" not in t
 
 
 # ---------------------------------------------------------------------------- A1
 def test_answer_a1_overfits_on_a_clear_rise_with_training_falling():
-    t = A.a1(rec(train=_hist([10.8, 6.5, 6.8], [10.8, 6.0, 5.0])))
+    t = full("A1", rec(train=_hist([10.8, 6.5, 6.8], [10.8, 6.0, 5.0])))
     assert "rose to 6.800 (+0.300" in t and "kept falling, from 6.000 to 5.000" in t
     assert "overfits" in t and "gap validation − training 0.50 nats at the kept step, 1.80" in t
 
 
 def test_answer_a1_rise_without_training_falling_is_not_overfitting():
-    t = A.a1(rec(train=_hist([10.8, 6.5, 6.8], [10.8, 6.0, 6.2])))
+    t = full("A1", rec(train=_hist([10.8, 6.5, 6.8], [10.8, 6.0, 6.2])))
     assert "rose to 6.800" in t and "rose from 6.000 to 6.200" in t and "overfits" not in t
 
 
 def test_answer_a1_flat_validation_with_growing_gap():
-    t = A.a1(rec(train=_hist([10.8, 6.5, 6.505], [10.8, 6.0, 5.0])))
+    t = full("A1", rec(train=_hist([10.8, 6.5, 6.505], [10.8, 6.0, 5.0])))
     assert "stayed within 0.01 of its best" in t and "overfits" not in t
     assert "kept falling" in t and "the gap grew by 1.00" in t
 
 
 def test_answer_a1_flat_validation_flat_or_rising_training():
-    t = A.a1(rec(train=_hist([10.8, 6.5, 6.505], [10.8, 6.0, 6.005])))
+    t = full("A1", rec(train=_hist([10.8, 6.5, 6.505], [10.8, 6.0, 6.005])))
     assert "stayed within 0.01 of 6.000" in t and "gap grew" not in t
-    t = A.a1(rec(train=_hist([10.8, 6.5, 6.505], [10.8, 6.0, 6.3])))
+    t = full("A1", rec(train=_hist([10.8, 6.5, 6.505], [10.8, 6.0, 6.3])))
     assert "rose from 6.000 to 6.300" in t and "gap grew" not in t
 
 
 def test_answer_a1_best_at_the_last_evaluation():
-    t = A.a1(rec(train=_hist([10.8, 7.0, 6.5], [10.8, 6.9, 6.4])))
+    t = full("A1", rec(train=_hist([10.8, 7.0, 6.5], [10.8, 6.9, 6.4])))
     assert "last evaluation, step 50 (0.500 below the evaluation before it, at step 25)" in t
     assert "no rise" in t and "overfits" not in t and "flatten" not in t
 
 
 def test_answer_a1_never_below_initialisation():
-    t = A.a1(rec(train=_hist([10.8, 10.9, 11.0], [10.8, 10.9, 11.0])))
+    t = full("A1", rec(train=_hist([10.8, 10.9, 11.0], [10.8, 10.9, 11.0])))
     assert "never fell below its value at initialisation, 10.800" in t
     assert "untrained model" in t and "fell from" not in t
 
 
 def test_answer_a1_settings_branches():
-    t = A.a1(rec())
+    t = full("A1", rec())
     assert "moving average" not in t and "Early stopping" not in t and "cache" not in t
     assert "fell from 10.800" in t and "**6.500** at step 2" in t and "perplexity 665" in t
     assert "warm-up 2 steps" in t and "on cpu" in t and "(contributing 0.55 nats" in t
-    t = A.a1(rec(train={"config": {"ema_decay": 0.995, "patience": 3, "label_smoothing": 0.05,
+    t = full("A1", rec(train={"config": {"ema_decay": 0.995, "patience": 3, "label_smoothing": 0.05,
                                    "warmup_iters": 1},
                         "stopped_early": True, "steps_done": 3, "evals_after_best": 3,
                         "from_cache": True}))  # fmt: skip
@@ -202,18 +281,18 @@ def test_answer_a1_settings_branches():
     assert "warm-up 1 step," in t
     assert "Early stopping ended the run at step 3 of 4, 3 evaluations after" in t
     assert "loaded from the cache" in t and "−ln(ε/V) = 13.8" in t
-    t = A.a1(rec(train={"config": {"patience": 1}, "stopped_early": True, "steps_done": 3,
+    t = full("A1", rec(train={"config": {"patience": 1}, "stopped_early": True, "steps_done": 3,
                         "evals_after_best": 1}))  # fmt: skip
     assert "at step 3 of 4, 1 evaluation after the best one" in t
-    t = A.a1(rec(train={"config": {"patience": 3}}))
+    t = full("A1", rec(train={"config": {"patience": 3}}))
     assert "did not trigger: the run used all 4 steps" in t
 
 
 def test_answer_a1_no_unseen_tokens_and_short_runs():
-    t = A.a1(rec(train={"val_loss_unseen_tokens": None}))
+    t = full("A1", rec(train={"val_loss_unseen_tokens": None}))
     assert "Split by target" not in t
-    assert "(0.014 of a pass over" in A.a1(rec(data={"train_tokens": 9000}))  # 4·4·8 tokens
-    assert "1.1 passes" in A.a1(rec(data={"train_tokens": 120}))
+    assert "(0.014 of a pass over" in full("A1", rec(data={"train_tokens": 9000}))  # 4·4·8 tokens
+    assert "1.1 passes" in full("A1", rec(data={"train_tokens": 120}))
 
 
 # ---------------------------------------------------------------------------- A2
@@ -470,6 +549,8 @@ def test_workflow_records_render_every_answer():
     r = json.loads(json.dumps(to_jsonable(r)))
     for qid, f in A.ANSWERS.items():
         assert f(r), qid
+    for qid in G.FINDINGS:
+        assert full(qid, r), qid
     lp = r["logprob"]
     assert lp["sentence"] == "".join(lp["tokens"])  # the drawn tokens, not re-tokenised text
     assert lp["total"] == pytest.approx(sum(lp["sampler_logprobs"]), abs=1e-4)

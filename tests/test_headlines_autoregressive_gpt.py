@@ -10,14 +10,21 @@ from pathlib import Path
 
 import pytest
 from genmod.sections.autoregressive_gpt import answers as A
-from genmod.sections.summary import value_at
-from test_answers_autoregressive_gpt import _hist, _summary, rec
+from genmod.sections.autoregressive_gpt import findings as G
+from genmod.sections.findings import render
+from genmod.sections.summary import headline, value_at
+from test_answers_autoregressive_gpt import _hist, _summary, full, rec
 
 EXERCISE = Path(__file__).resolve().parents[1] / "docs" / "exercise.md"
 
 
 def _check(qid: str, r: dict, verdict: str, *words: str):
-    h = A.HEADLINES[qid](r)
+    if qid in G.FINDINGS:  # the short answer rendered from the finding, as the run records it
+        f = G.FINDINGS[qid](r)
+        answer = render(G.TEMPLATES, f, "short")
+        h = headline(r, f.path, f.figure, answer, f.verdict, f.fmt, f.reduce)
+    else:
+        h = A.HEADLINES[qid](r)
     assert h.verdict == verdict
     for w in words:
         assert w in h.answer, (w, h.answer)
@@ -28,8 +35,8 @@ def _check(qid: str, r: dict, verdict: str, *words: str):
 
 def test_headline_ids_are_the_question_ids():
     ids = {"A1", "A2", "A3", "A4", "A5"}
-    assert set(A.QUESTIONS) == set(A.HEADLINES) == ids
-    assert ids == {q for q in A.ANSWERS if re.fullmatch(r"A\d", q)}
+    assert set(A.QUESTIONS) == set(A.HEADLINES) | set(G.FINDINGS) - {"data"} == ids
+    assert ids == {q for q in (*A.ANSWERS, *G.FINDINGS) if re.fullmatch(r"A\d", q)}
 
 
 def test_headline_A1_overfitting():
@@ -37,31 +44,31 @@ def test_headline_A1_overfitting():
     h = _check("A1", r, "overfitting", "fell from 10.800 to **6.500**", "at step 25",
                "rose to 6.800 by step 50", "fell from 6.000 to 5.000")  # fmt: skip
     assert h.value == 6.5 and h.path == "train.val_loss"
-    assert "overfits" in A.a1(r)
+    assert "overfits" in full("A1", r)
 
 
 def test_headline_A1_val_rising():
     r = rec(train=_hist([10.8, 6.5, 6.8], [10.8, 6.0, 6.2]))
     h = _check("A1", r, "val rising", "rose to 6.800", "did not fall (6.000 → 6.200)")
-    assert "overfitting" not in h.answer and "overfits" not in A.a1(r)
+    assert "overfitting" not in h.answer and "overfits" not in full("A1", r)
 
 
 def test_headline_A1_plateau():
     r = rec(train=_hist([10.8, 6.5, 6.505], [10.8, 6.0, 5.0]))
     h = _check("A1", r, "plateau", "stayed within 0.01 of it to step 50")
-    assert "rose" not in h.answer and "stayed within 0.01 of its best" in A.a1(r)
+    assert "rose" not in h.answer and "stayed within 0.01 of its best" in full("A1", r)
 
 
 def test_headline_A1_still_falling():
     r = rec(train=_hist([10.8, 7.0, 6.5], [10.8, 6.9, 6.4]))
     h = _check("A1", r, "still falling", "**6.500**", "at step 50, the last evaluation")
-    assert "no rise" in A.a1(r) and "rose" not in h.answer
+    assert "no rise" in full("A1", r) and "rose" not in h.answer
 
 
 def test_headline_A1_untrained():
     r = rec(train=_hist([10.8, 10.9, 11.0], [10.8, 10.9, 11.0]))
     h = _check("A1", r, "untrained", "never fell below", "10.800", "untrained model")
-    assert h.value == 10.8 and "untrained model" in A.a1(r)
+    assert h.value == 10.8 and "untrained model" in full("A1", r)
 
 
 # ---------------------------------------------------------------------------- A2

@@ -13,6 +13,7 @@ import math
 
 from genmod.gpt.logprob import SENTENCE_END_RE
 from genmod.gpt.paint import score_table
+from genmod.sections.autoregressive_gpt.findings import FINDINGS, TEMPLATES  # noqa: F401
 from genmod.sections.markdown import compare, plural, quote
 from genmod.sections.summary import Headline, Question, headline
 
@@ -33,186 +34,6 @@ def _tops(pairs) -> str:
 
 def _sampling(temperature: float, top_k: int | None) -> str:
     return f"temperature {temperature:g}" + (f", top-k {top_k}" if top_k else ", no top-k")
-
-
-# ------------------------------------------------------------------------------ data
-def data(rec: dict) -> str:
-    d = rec["data"]
-    V = d.get("vocab_size", 50257)
-    if not d.get("course_checksum_known", True):
-        copy = "no course checksum in data/SHA256SUMS to compare it with"
-    elif d["course_copy"]:
-        copy = "the course copy"
-    else:
-        copy = "not the course copy: another edition or a modified file"
-    never = V - d["distinct_train_tokens"]
-    ls = rec["settings"]["label_smoothing"]
-    return (
-        f"The book has {d['chars']:,} characters ({copy}, sha256 `{d['sha256'][:12]}…`). "
-        f"The training split holds {d['train_tokens']:,} tokens and the validation split "
-        f"{d['val_tokens']:,}; the whole book uses {d['distinct_tokens']:,} of the {V:,} token ids "
-        f"and the training split {d['distinct_train_tokens']:,}, so {never:,} ids "
-        f"({never / V:.1%}) never occur in the training split, as an input or as a target: "
-        f"their rows of the embedding table (shared with the output layer) get gradient only "
-        + (
-            f"through the output softmax's normalisation and the label smoothing (ε = {ls:g}), "
-            f"which puts ε/V of every target's weight on each id. "
-            if ls > 0
-            else "through the normalisation of the output softmax. "
-        )
-        + (
-            f"{d['val_unseen_fraction']:.1%} of the validation tokens are such ids (A1 gives "
-            f"the validation loss on them separately)."
-            if d["val_unseen_fraction"] > 0
-            else "None of the validation tokens is such an id."
-        )
-    )
-
-
-# ---------------------------------------------------------------------------- A1
-def _kept_untrained(t: dict) -> bool:
-    """The validation loss never fell below its value at initialisation."""
-    return t["best_step"] == t["loss_history"]["eval_step"][0]
-
-
-def _after_best_case(t: dict) -> str:
-    """The losses after the kept checkpoint: ``"last"`` (it is the last evaluation),
-    ``"overfits"`` (the validation loss rose by more than ``loss_tolerance`` while the
-    training-sample loss fell by more), ``"rose"`` (it rose, the training loss did not fall) or
-    ``"flat"`` (it stayed within the tolerance of its best)."""
-    h, tol = t["loss_history"], t.get("loss_tolerance", 0.01)
-    i = h["eval_step"].index(t["best_step"])
-    vb, vl, tb, tl = h["val"][i], h["val"][-1], h["train"][i], h["train"][-1]
-    if i == len(h["val"]) - 1:
-        return "last"
-    if vl - vb > tol:
-        return "overfits" if tl < tb - tol else "rose"
-    return "flat"
-
-
-def _after_best(t: dict) -> str:
-    h, tol = t["loss_history"], t.get("loss_tolerance", 0.01)
-    i = h["eval_step"].index(t["best_step"])
-    vb, vl, tb, tl = h["val"][i], h["val"][-1], h["train"][i], h["train"][-1]
-    gb, gl = vb - tb, vl - tl
-    end = h["eval_step"][-1]
-    case = _after_best_case(t)
-    if case == "last":
-        prev = (
-            f" ({h['val'][-2] - vl:.3f} below the evaluation before it, at step "
-            f"{h['eval_step'][-2]})"
-            if i > 0
-            else ""
-        )
-        return (
-            f"The kept checkpoint is the last evaluation, step {end}{prev}, so this run shows "
-            f"no rise of the validation loss; the loss on the fixed training sample is "
-            f"{tl:.3f} there (gap validation − training {gl:.2f} nats)."
-        )
-    train_move = (
-        f"kept falling, from {tb:.3f} to {tl:.3f}"
-        if tl < tb - tol
-        else f"rose from {tb:.3f} to {tl:.3f}"
-        if tl > tb + tol
-        else f"stayed within {tol:g} of {tb:.3f} (last {tl:.3f})"
-    )
-    gaps = f"gap validation − training {gb:.2f} nats at the kept step, {gl:.2f} at the end"
-    if case in ("overfits", "rose"):
-        head = (
-            f"After it the validation loss rose to {vl:.3f} (+{vl - vb:.3f}, more than "
-            f"{tol:g}) by the last evaluation (step {end}) while the loss on the fixed "
-            f"training sample {train_move}"
-        )
-        if case == "overfits":
-            return f"{head}: the model overfits the book ({gaps})."
-        return f"{head} ({gaps})."
-    grew = (
-        f"; the gap grew by {gl - gb:.2f}: the training text is fitted better, the held-out "
-        f"text not"
-        if gl - gb > tol
-        else ""
-    )
-    return (
-        f"After it the validation loss stayed within {tol:g} of its best (last evaluation "
-        f"{vl:.3f}, step {end}) while the loss on the fixed training sample {train_move} "
-        f"({gaps}{grew})."
-    )
-
-
-def _passes(x: float) -> str:
-    return f"{x:.1f} passes" if x >= 0.1 else f"{x:.2g} of a pass"
-
-
-def a1(rec: dict) -> str:
-    t, d = rec["train"], rec["data"]
-    c, h = t["config"], t["loss_history"]
-    V = d.get("vocab_size", 50257)
-    out = [
-        f"The model has {t['n_params'] / 1e6:.2f} M parameters, "
-        f"{V * c['n_embd'] / t['n_params']:.0%} of them in the (tied) token embedding. "
-        f"Settings: AdamW lr {c['lr']:g} → {c['min_lr']:g} (warm-up "
-        f"{plural(c['warmup_iters'], 'step')}, "
-        f"cosine decay to step {c['max_iters']}), β₂ {c['beta2']}, weight decay "
-        f"{c['weight_decay']}, dropout {c['dropout']}, label smoothing {c['label_smoothing']} "
-        f"(training objective only), gradient clipping {c['grad_clip']}. "
-    ]
-    if c["ema_decay"] > 0:
-        ramp, k = c.get("ema_ramp", 10.0), max(t["best_step"] - 1, 0)
-        d_best = min(c["ema_decay"], (1 + k) / (ramp + k))
-        out.append(
-            f"The weights evaluated and kept are an exponential moving average of the trained "
-            f"ones: θ̄ ← d·θ̄ + (1 − d)·θ after step k, with d = min({c['ema_decay']}, "
-            f"(1 + k)/({ramp:g} + k)) ({d_best:.3f} at the kept step), a choice made by "
-            f"validation loss (the repository's docs/recipes.md lists the runs). "
-        )
-    if t["stopped_early"]:
-        out.append(
-            f"Early stopping ended the run at step {t['steps_done']} of {c['max_iters']}, "
-            f"{plural(t['evals_after_best'], 'evaluation')} after the best one. "
-        )
-    elif c["patience"] > 0:
-        out.append(
-            f"Early stopping (after {c['patience']} evaluations without a new best) did not "
-            f"trigger: the run used all {c['max_iters']} steps. "
-        )
-    tokens_seen = t["steps_done"] * c["batch_size"] * c["block_size"]
-    out.append(
-        f"It was trained for {t['steps_done']} steps of {c['batch_size']}×{c['block_size']} "
-        f"tokens ({_passes(tokens_seen / d['train_tokens'])} over the training split) in "
-        f"{t['train_seconds']:.0f} s of optimisation ({t['wall_seconds']:.0f} s with "
-        f"evaluations, {t['tokens_per_second']:,.0f} training tokens/s on "
-        f"{rec.get('runtime', {}).get('device', 'the device')}"
-        f"{'; loaded from the cache, timed when it was trained' if t['from_cache'] else ''}). "
-    )
-    v0, best = h["val"][0], t["val_loss"]
-    if _kept_untrained(t):
-        out.append(
-            f"The validation loss never fell below its value at initialisation, {v0:.3f} "
-            f"nats/token (ln {V} = {math.log(V):.3f}): the checkpoint kept is the untrained "
-            f"model. "
-        )
-    else:
-        out.append(
-            f"The validation loss fell from {v0:.3f} nats/token at initialisation "
-            f"(ln {V} = {math.log(V):.3f}) to **{best:.3f}** at step {t['best_step']}, the "
-            f"checkpoint kept (perplexity {math.exp(best):.0f}). "
-        )
-    un, unseen = t["val_loss_unseen_tokens"], d["val_unseen_fraction"]
-    if un is not None:
-        ls = c["label_smoothing"]
-        floor = (
-            f"; the label-smoothing target ε/V would cost −ln(ε/V) = {-math.log(ls / V):.1f} "
-            f"nats each). "
-            if ls > 0
-            else "). "
-        )
-        out.append(
-            f"Split by target: {t['val_loss_seen_tokens']:.3f} nats on the {1 - unseen:.1%} of "
-            f"validation tokens seen in training and {un:.2f} nats on the {unseen:.1%} never "
-            f"seen (contributing {unseen * un:.2f} nats to the mean{floor}"
-        )
-    out.append(_after_best(t))
-    return "".join(out)
 
 
 # ---------------------------------------------------------------------------- A2
@@ -675,7 +496,7 @@ def a5(rec: dict) -> str:
     return "".join(out)
 
 
-ANSWERS = {"data": data, "A1": a1, "A2": a2, "A3": a3, "A4": a4, "A5": a5}
+ANSWERS = {"A2": a2, "A3": a3, "A4": a4, "A5": a5}
 
 
 # ------------------------------------------------------------------- short answers
@@ -711,52 +532,6 @@ QUESTIONS = {
         "per-token table.",
     ),
 }
-
-_A1_VERDICT = {"last": "still falling", "overfits": "overfitting", "rose": "val rising",
-               "flat": "plateau"}  # fmt: skip
-
-
-def h_a1(rec: dict) -> Headline:
-    """A1 in one line: where the validation loss went. Verdicts: "untrained" (never below its
-    value at initialisation) | "still falling" (best at the last evaluation) | "overfitting"
-    (then rose while the training-sample loss fell) | "val rising" (then rose, the training loss
-    not falling) | "plateau" (then stayed within the tolerance of its best)."""
-    t = rec["train"]
-    h, tol = t["loss_history"], t.get("loss_tolerance", 0.01)
-    v0, best, step = h["val"][0], t["val_loss"], t["best_step"]
-    fig = "validation loss of the kept checkpoint (nats/token)"
-    path = "train.val_loss"
-    if _kept_untrained(t):
-        answer = (
-            f"Not trained: the validation loss never fell below its value at initialisation, "
-            f"{v0:.3f} nats/token; the checkpoint kept is the untrained model."
-        )
-        return headline(rec, path, fig, answer, "untrained", fmt=".3f")
-    case = _after_best_case(t)
-    i = h["eval_step"].index(step)
-    vl, tb, tl, end = h["val"][-1], h["train"][i], h["train"][-1], h["eval_step"][-1]
-    head = (
-        f"The validation loss fell from {v0:.3f} to **{best:.3f}** nats/token "
-        f"(perplexity {math.exp(best):.0f}) at step {step}"
-    )
-    if case == "last":
-        tail = f", the last evaluation: still falling (training-sample loss {tl:.3f})."
-    elif case == "overfits":
-        tail = (
-            f", then rose to {vl:.3f} by step {end} while the training-sample loss fell from "
-            f"{tb:.3f} to {tl:.3f}: overfitting."
-        )
-    elif case == "rose":
-        tail = (
-            f", then rose to {vl:.3f} by step {end}; the training-sample loss did not fall "
-            f"({tb:.3f} → {tl:.3f})."
-        )
-    else:
-        tail = (
-            f", then stayed within {tol:g} of it to step {end} (training-sample loss "
-            f"{tb:.3f} → {tl:.3f})."
-        )
-    return headline(rec, path, fig, head + tail, _A1_VERDICT[case], fmt=".3f")
 
 
 def h_a2(rec: dict) -> Headline:
@@ -866,4 +641,4 @@ def h_a5(rec: dict) -> Headline:
     return headline(rec, "logprob.total", fig, answer, case, fmt=".3f")
 
 
-HEADLINES = {"A1": h_a1, "A2": h_a2, "A3": h_a3, "A4": h_a4, "A5": h_a5}
+HEADLINES = {"A2": h_a2, "A3": h_a3, "A4": h_a4, "A5": h_a5}

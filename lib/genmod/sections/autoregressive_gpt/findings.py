@@ -1,0 +1,147 @@
+"""Section 03's findings: per question, a pure function of the record returning what its
+answer decides (:class:`~genmod.sections.findings.Finding`); the prose is in ``templates/``.
+
+Losses are compared with the record's resolution ``train.loss_tolerance``, attention
+look-backs to the shown precision, the sample's per-token log-probability with two standard
+errors of its mean. Convention: ``±`` is one standard error.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+from pathlib import Path
+
+from genmod.gpt.train import TrainConfig
+from genmod.sections.findings import (
+    Finding,
+    above,
+    at_least,
+    below,
+    claim,
+    equal,
+    finite,
+)
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+#: Shown precision of the mean look-backs (tokens): closer than this is "about the same".
+LOOKBACK_TOL = 0.05
+#: |sum − 1| of a head-averaged attention row that float32 rounding explains.
+SUM_TOL = 1e-5
+#: A row whose scores all lie within this of each other is uniform to the shown precision
+#: (scores are shown to three decimals): it has no "largest scores" to name.
+UNIFORM_TOL = 5e-4
+#: The EMA ramp a trained model's config holds when it leaves the key out (TrainConfig.to_dict
+#: drops the default, so that models trained before it was a setting keep their cache key).
+EMA_RAMP_DEFAULT = next(f.default for f in fields(TrainConfig) if f.name == "ema_ramp")
+
+
+def _out(claims) -> dict:
+    return {c.name.split(".", 1)[1]: c.outcome for c in claims}
+
+
+def _top_k(top_k: int | None) -> int:
+    """The sampler's top-k as a number (``None``: no restriction, 0)."""
+    return 0 if top_k is None else top_k
+
+
+# ------------------------------------------------------------------------------ data
+def data(rec: dict) -> Finding:
+    """The data paragraph: the book, its splits, the token ids the training split never
+    uses (and how their rows get gradient)."""
+    d = rec["data"]
+    V, ls = d["vocab_size"], rec["settings"]["label_smoothing"]
+    never = V - d["distinct_train_tokens"]
+    claims = [
+        claim("data.checksum_known", equal, value=d["course_checksum_known"], other=True),
+        claim("data.course_copy", equal, value=d["course_copy"], other=True),
+        claim("data.label_smoothing", above, value=ls, threshold=0.0),
+        claim("data.val_unseen", above, value=d["val_unseen_fraction"], threshold=0.0),
+    ]
+    out = _out(claims)
+    verdict = ("course copy" if out["course_copy"] else "other copy") if out[
+        "checksum_known"] else "unknown"  # fmt: skip
+    figures = {
+        **{k: d[k] for k in ("chars", "train_tokens", "val_tokens", "distinct_tokens",
+                             "distinct_train_tokens", "val_unseen_fraction")},
+        "sha": d["sha256"][:12], "V": V, "never": never, "never_share": never / V,
+        "label_smoothing": ls,
+    }  # fmt: skip
+    return Finding("data", verdict, figures, claims)
+
+
+# ---------------------------------------------------------------------------- A1
+def a1(rec: dict) -> Finding:
+    """A1: the model, its training, and where the validation loss went. Verdicts:
+    "untrained" (never below its value at initialisation) | "still falling" (best at the last
+    evaluation) | "overfitting" (then rose by more than the tolerance while the training-sample
+    loss fell by more) | "val rising" (then rose, the training loss not falling) | "plateau"
+    (then stayed within the tolerance of its best)."""
+    t, d = rec["train"], rec["data"]
+    c, h, tol = t["config"], t["loss_history"], t["loss_tolerance"]
+    V = d["vocab_size"]
+    i = h["eval_step"].index(t["best_step"])
+    vb, vl, tb, tl = h["val"][i], h["val"][-1], h["train"][i], h["train"][-1]
+    last = len(h["val"]) - 1
+    ramp = c["ema_ramp"] if "ema_ramp" in c else EMA_RAMP_DEFAULT
+    k = max(t["best_step"] - 1, 0)
+    passes = t["steps_done"] * c["batch_size"] * c["block_size"] / d["train_tokens"]
+    un, unseen, ls = t["val_loss_unseen_tokens"], d["val_unseen_fraction"], c["label_smoothing"]
+    claims = [
+        claim("a1.untrained", equal, value=t["best_step"], other=h["eval_step"][0]),
+        claim("a1.best_last", equal, value=i, other=last),
+        claim("a1.best_after_first", above, value=i, threshold=0),
+        claim("a1.val_rose", above, value=vl - vb, threshold=tol),
+        claim("a1.train_fell", below, value=tl - tb, threshold=-tol),
+        claim("a1.train_rose", above, value=tl - tb, threshold=tol),
+        claim("a1.gap_grew", above, value=(vl - tl) - (vb - tb), threshold=tol),
+        claim("a1.ema", above, value=c["ema_decay"], threshold=0.0),
+        claim("a1.stopped_early", equal, value=t["stopped_early"], other=True),
+        claim("a1.patience", above, value=c["patience"], threshold=0),
+        claim("a1.from_cache", equal, value=t["from_cache"], other=True),
+        claim("a1.whole_passes", at_least, value=passes, threshold=0.1),
+        claim("a1.unseen_measured", finite, value=un),
+        claim("a1.label_smoothing", above, value=ls, threshold=0.0),
+    ]
+    out = _out(claims)
+    if out["untrained"]:
+        verdict = "untrained"
+    elif out["best_last"]:
+        verdict = "still falling"
+    elif out["val_rose"]:
+        verdict = "overfitting" if out["train_fell"] else "val rising"
+    else:
+        verdict = "plateau"
+    figures = {
+        "n_params_m": t["n_params"] / 1e6,
+        "embedding_share": V * c["n_embd"] / t["n_params"],
+        **{k_: c[k_] for k_ in ("lr", "min_lr", "warmup_iters", "max_iters", "beta2",
+                                "weight_decay", "dropout", "label_smoothing", "grad_clip",
+                                "ema_decay", "patience", "batch_size", "block_size")},
+        "ema_ramp": ramp,
+        "ema_decay_best": min(c["ema_decay"], (1 + k) / (ramp + k)),
+        "steps_done": t["steps_done"], "evals_after_best": t["evals_after_best"],
+        "passes": passes, "train_seconds": t["train_seconds"],
+        "wall_seconds": t["wall_seconds"], "tokens_per_second": t["tokens_per_second"],
+        "device": rec["runtime"]["device"],
+        "V": V, "ln_V": math.log(V), "val_init": h["val"][0], "val_loss": t["val_loss"],
+        "perplexity": math.exp(t["val_loss"]), "best_step": t["best_step"],
+        "val_seen": t["val_loss_seen_tokens"], "seen_share": 1 - unseen,
+        "val_unseen": un, "unseen_share": unseen,
+        "unseen_contribution": unseen * un if out["unseen_measured"] else None,
+        "smoothing_cost": -math.log(ls / V) if out["label_smoothing"] else None,
+        "tol": tol, "end_step": h["eval_step"][-1], "val_best": vb, "val_last": vl,
+        "train_best": tb, "train_last": tl, "val_rise": vl - vb,
+        "gap_best": vb - tb, "gap_last": vl - tl, "gap_growth": (vl - tl) - (vb - tb),
+        "prev_drop": h["val"][-2] - vl if last > 0 else None,
+        "prev_step": h["eval_step"][-2] if last > 0 else None,
+    }  # fmt: skip
+    return Finding(
+        "A1", verdict, figures, claims,
+        figure="validation loss of the kept checkpoint (nats/token)",
+        path="train.val_loss", fmt=".3f",
+    )  # fmt: skip
+
+
+FINDINGS = {"data": data, "A1": a1}
