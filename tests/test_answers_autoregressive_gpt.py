@@ -23,7 +23,7 @@ def _merge(base: dict, over: dict) -> dict:
     return base
 
 
-def _summary(lookback: float, eff: float = 5.0, first: float = 0.2, own: float = 0.3) -> dict:
+def _summary(lookback: float, eff: float = 4.0, first: float = 0.2, own: float = 0.3) -> dict:
     return {"sum": 1.0, "entropy": math.log(eff), "effective_tokens": eff,
             "last_token_mass": own, "first_token_mass": first, "mean_lookback": lookback,
             "top": [[4, " cat", 0.3], [0, "The", 0.2], [2, " sat", 0.15]]}  # fmt: skip
@@ -171,6 +171,21 @@ BOTH_SIDES = [
     ("A1", "whole_passes", {}, {"data": {"train_tokens": 9000}}),
     ("A1", "unseen_measured", {}, {"train": {"val_loss_unseen_tokens": None}}),
     ("A1", "label_smoothing", {"train": {"config": {"label_smoothing": 0.1}}}, {}),
+    ("A3", "sums_to_one", {}, {"attention": {"last_block": {"sum": 1.001}}}),
+    ("A3", "uniform", {"attention": {"last_summary": _summary(2.0, eff=4.96)}}, {}),
+    ("A3", "reached_min_words", {}, {"attention": {"reached_min_words": False}}),
+    ("A3", "cropped", {"attention": {"context_start": 3}}, {}),
+    ("A3", "sampled_prob", {}, {"attention": {"word11_sample_prob": None}}),
+    ("A3", "top_k", {}, {"attention": {"top_k": None}}),
+    ("A3", "in_train", {"attention": {"continuation_in_train": True}}, {}),
+    ("A3", "in_book", {"attention": {"continuation_in_book": True}}, {}),
+    ("A4", "sums_to_one", {}, {"attention": {"first_block": {"sum": 0.99}}}),
+    ("A4", "uniform", {"attention": {"first_summary": _summary(1.0, eff=5.0)}}, {}),
+    ("A4", "lookback_close", {"attention": {"first_summary": _summary(1.96)}}, {}),
+    ("A4", "lookback_shown_equal", {"attention": {"first_summary": _summary(1.951)}},
+     {"attention": {"first_summary": _summary(1.94)}}),
+    ("A4", "first_more_local", {}, {"attention": {"first_summary": _summary(3.0)}}),
+    ("A4", "rows_identical", {"attention": {"total_variation": 0.004}}, {}),
 ]  # fmt: skip
 
 
@@ -360,7 +375,7 @@ def test_answer_a2_tables():
 
 # ---------------------------------------------------------------------------- A3
 def test_answer_a3_probabilities_are_labelled():
-    t = A.a3(rec())
+    t = full("A3", rec())
     assert (
         "sampling distribution (temperature 0.8, top-k 40) gave its first token probability 0.188"
         in t
@@ -373,20 +388,20 @@ def test_answer_a3_probabilities_are_labelled():
 
 
 def test_answer_a3_sum_within_and_beyond_rounding():
-    assert "up to float32 rounding" in A.a3(rec())
-    t = A.a3(rec(attention={"last_block": {"sum": 1.001}}))
+    assert "up to float32 rounding" in full("A3", rec())
+    t = full("A3", rec(attention={"last_block": {"sum": 1.001}}))
     assert "|sum − 1| = 1.0e-03" in t and "not a probability distribution" in t
 
 
 def test_answer_a3_verbatim_continuation():
-    t = A.a3(rec(attention={"continuation_in_book": True, "continuation_in_train": True}))
+    t = full("A3", rec(attention={"continuation_in_book": True, "continuation_in_train": True}))
     assert "(10 words) occurs verbatim in the training split" in t
-    t = A.a3(rec(attention={"continuation_in_book": True, "continuation_in_train": False}))
+    t = full("A3", rec(attention={"continuation_in_book": True, "continuation_in_train": False}))
     assert "verbatim in the book, but not in the training split" in t
 
 
 def test_answer_a3_cropped_context_and_bound():
-    t = A.a3(rec(attention={"context_start": 3, "block_size": 8, "predict_index": 11,
+    t = full("A3", rec(attention={"context_start": 3, "block_size": 8, "predict_index": 11,
                             "reached_min_words": False, "max_new_tokens": 200,
                             "min_words": 30}))  # fmt: skip
     assert "cropped to the model's 8-token window: the row covers positions 3–10" in t
@@ -394,7 +409,7 @@ def test_answer_a3_cropped_context_and_bound():
 
 
 def test_answer_a3_without_sampler_probability():
-    t = A.a3(rec(attention={"word11_sample_prob": None}))
+    t = full("A3", rec(attention={"word11_sample_prob": None}))
     assert "gave its first token 0.0625" in t and "sampling distribution (temperature" not in t
 
 
@@ -407,31 +422,33 @@ def test_generated_text_and_attention_table():
 
 # ---------------------------------------------------------------------------- A4
 def test_answer_a4_first_block_more_local():
-    t = A.a4(rec())
+    t = full("A4", rec())
     assert "looks more locally than the last (mean look-back 1.0 against 2.0" in t
     assert "division of labour" in t and "total-variation distance of 0.20" in t
     assert "identical to two decimals" not in t
 
 
 def test_answer_a4_first_block_further_back():
-    t = A.a4(rec(attention={"first_summary": _summary(3.0)}))
+    t = full("A4", rec(attention={"first_summary": _summary(3.0)}))
     assert "further back on average than the last (mean look-back 3.0 against 2.0" in t
     assert "division of labour" not in t
 
 
 @pytest.mark.parametrize("first,last", [(6.506, 6.498), (1.951, 2.049), (2.0, 2.0)])
 def test_answer_a4_equal_lookbacks(first, last):
-    t = A.a4(rec(attention={"first_summary": _summary(first), "last_summary": _summary(last)}))
+    t = full(
+        "A4", rec(attention={"first_summary": _summary(first), "last_summary": _summary(last)})
+    )
     assert "about the same distance" in t
     assert "further back" not in t and "more locally" not in t and "division of labour" not in t
 
 
 def test_answer_a4_just_apart_lookbacks_and_identical_rows():
-    t = A.a4(rec(attention={"first_summary": _summary(1.94), "last_summary": _summary(2.06),
+    t = full("A4", rec(attention={"first_summary": _summary(1.94), "last_summary": _summary(2.06),
                             "total_variation": 0.004}))  # fmt: skip
     assert "more locally" in t and "1.9 against 2.1" in t
     assert "distance of 0.00" in t and "identical to two decimals" in t
-    t = A.a4(rec(attention={"first_block": {"sum": 0.99}}))
+    t = full("A4", rec(attention={"first_block": {"sum": 0.99}}))
     assert "not a probability distribution" in t
 
 
@@ -560,3 +577,18 @@ def test_workflow_records_render_every_answer():
     inv = r["inversion"]
     assert len(inv["ce_history"]) == len(inv["loss_history"]) == len(inv["hinge_history"])
     assert inv["word_counts"]["robot"] > 0
+
+
+def test_a_uniform_row_names_no_largest_scores():
+    """e^entropy equal to the number of tokens: the row is uniform and no score is largest."""
+    eff = {"first_summary": _summary(1.0, eff=5.0), "last_summary": _summary(2.0, eff=4.99)}
+    t3, t4 = full("A3", rec(attention=eff)), full("A4", rec(attention=eff))
+    assert "largest scores" not in t3 and "largest scores" not in t4
+    assert (
+        "about evenly over all 5 tokens of its context (e^entropy ≈ 5.0; scores 0.100–0.300)" in t3
+    )
+    assert (
+        "about evenly over all 5 tokens (e^entropy ≈ 5.0, last block: 5.0; scores 0.100–0.500)"
+        in t4
+    )
+    assert "largest scores are on ' cat' (0.300)" in full("A3", rec())

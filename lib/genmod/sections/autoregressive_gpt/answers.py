@@ -17,19 +17,10 @@ from genmod.sections.autoregressive_gpt.findings import FINDINGS, TEMPLATES  # n
 from genmod.sections.markdown import compare, plural, quote
 from genmod.sections.summary import Headline, Question, headline
 
-#: Shown precision of the mean look-backs (tokens): closer than this is "about the same".
-LOOKBACK_TOL = 0.05
-#: |sum − 1| of a head-averaged attention row that float32 rounding explains.
-SUM_TOL = 1e-5
-
 
 def _md(tok: str) -> str:
     """A token inside a Markdown table cell (code span)."""
     return tok.replace("\n", "↵").replace("|", "\\|").replace("`", "'")
-
-
-def _tops(pairs) -> str:
-    return ", ".join(f"{quote(t)} {p:.3g}" for t, p in pairs)
 
 
 def _sampling(temperature: float, top_k: int | None) -> str:
@@ -209,156 +200,6 @@ def attention_table(rec: dict, block: str) -> str:
     return score_table(b["tokens"], b["scores"])
 
 
-def _sums_to_one(s: float) -> bool:
-    """|sum − 1| within what float32 rounding explains (:data:`SUM_TOL`)."""
-    return abs(s - 1) <= SUM_TOL
-
-
-def _sum_sentence(s: float, what: str) -> str:
-    err = abs(s - 1)
-    tail = (
-        "; each head's row is a softmax, and their average sums to 1 up to float32 rounding"
-        if _sums_to_one(s)
-        else f": more than float32 rounding ({SUM_TOL:g}) explains, so the row is not a "
-        "probability distribution"
-    )
-    return f"**Sum of {what}: {s:.6f}** (|sum − 1| = {err:.1e}{tail})."
-
-
-def _fmt_top(s: dict) -> str:
-    return ", ".join(f"{quote(t)} ({x:.3f})" for _, t, x in s["top"])
-
-
-def _continuation_case(a: dict) -> str:
-    """Where the generated continuation occurs verbatim: ``"train"`` (the training split),
-    ``"book"`` (the book, not the training split) or ``"none"``."""
-    if a.get("continuation_in_train", a["continuation_in_book"]):
-        return "train"
-    return "book" if a["continuation_in_book"] else "none"
-
-
-def a3(rec: dict) -> str:
-    a = rec["attention"]
-    ls = a["last_summary"]
-    samp = _sampling(a["temperature"], a["top_k"])
-    n_ctx = len(a["last_block"]["tokens"])
-    p = a["predict_index"]
-    out = [
-        f"Generated: {quote(a['text'])} ({a['n_words']} words; the continuation drawn at {samp})."
-    ]
-    if not a.get("reached_min_words", True):
-        out.append(
-            f" The {a['max_new_tokens']}-token bound came before {a['min_words']} words were "
-            f"complete."
-        )
-    out.append(
-        f" The 11th word is {quote(a['word11'])} (token positions {a['word11_tokens']}), the 12th "
-        f"{quote(a['word12'])} (token positions {a['word12_tokens']}); the painted row is the "
-        f"attention of the query at position {p - 1} ({quote(a['query_token'])}), whose output is the "
-        f"distribution the 12th word's first token {quote(a['predicted_token'])} was drawn from "
-        f"(probability {a['predicted_sample_prob']:.3g} under that sampling distribution, "
-        f"{a['predicted_model_prob']:.3g} under the model's own)."
-    )
-    c0 = a.get("context_start", 0)
-    if c0 > 0:
-        out.append(
-            f" The context is cropped to the model's {a['block_size']}-token window: the row "
-            f"covers positions {c0}–{p - 1}."
-        )
-    out.append(" " + _sum_sentence(a["last_block"]["sum"], "the scores"))
-    out.append(
-        f" The last block spreads its attention over ≈ {ls['effective_tokens']:.1f} of the "
-        f"{n_ctx} tokens (e^entropy); its largest scores are on {_fmt_top(ls)}, "
-        f"{ls['first_token_mass']:.3f} on the first token of its context "
-        f"({quote(a['last_block']['tokens'][0])}) and {ls['last_token_mass']:.3f} on the query's own "
-        f"token."
-    )
-    w10, w11 = a["word10"], a["word11"]
-    q = a.get("word11_sample_prob")
-    sampled = (
-        f"the sampling distribution ({samp}) gave its first token probability {q:.3g} (its top "
-        f"tokens: {_tops(a['word11_sample_top'])}); the model's own distribution (temperature 1, "
-        f"no top-k) "
-        if q is not None
-        else "the model's own distribution (temperature 1, no top-k) gave its first token "
-    )
-    out.append(
-        f" Evidence on {quote(w11)}: when it was drawn, {sampled}{a['word11_prob']:.3g} (top: "
-        f"{_tops(a['word11_top'])}). In the training split {quote(w11)} occurs "
-        f"{a['word11_count_train']} times as a whole word (any case), "
-        f"{a['bigram_count_train']} of them right after {quote(w10)} (only spaces or punctuation "
-        f"between); in the whole book {a['word11_count']} and {a['bigram_count']} times."
-    )
-    k = a.get("continuation_words", 0)
-    where = _continuation_case(a)
-    if where == "train":
-        out.append(
-            f" The whole generated continuation ({k} words) occurs verbatim in the training split."
-        )
-    elif where == "book":
-        out.append(
-            f" The whole generated continuation ({k} words) occurs verbatim in the book, but "
-            f"not in the training split."
-        )
-    else:
-        out.append(" The generated continuation does not occur verbatim in the book.")
-    out.append(
-        f" At the prediction of the 12th word the model's own top next tokens were "
-        f"{_tops(a['next_token_top'])}."
-    )
-    return "".join(out)
-
-
-def _same_shown(x: float, y: float, tol: float, fmt: str = ".1f") -> bool:
-    return abs(x - y) < tol or format(x, fmt) == format(y, fmt)
-
-
-def _lookback_case(first: float, last: float) -> str:
-    """The first block's mean look-back against the last's: ``"same"`` (to the shown
-    precision), ``"more local"`` or ``"further back"``."""
-    if _same_shown(first, last, LOOKBACK_TOL):
-        return "same"
-    return "more local" if first < last else "further back"
-
-
-def a4(rec: dict) -> str:
-    a = rec["attention"]
-    fs, ls = a["first_summary"], a["last_summary"]
-    tv = a["total_variation"]
-    out = [
-        _sum_sentence(a["first_block"]["sum"], "the first block's scores"),
-        f" The first block's largest scores are on {_fmt_top(fs)}; it spreads over "
-        f"≈ {fs['effective_tokens']:.1f} tokens (last block: {ls['effective_tokens']:.1f}), with "
-        f"mean look-back {fs['mean_lookback']:.1f} tokens (last block: {ls['mean_lookback']:.1f}), "
-        f"{fs['last_token_mass']:.3f} on the query's own token (last block: "
-        f"{ls['last_token_mass']:.3f}) and {fs['first_token_mass']:.3f} on the first token of the "
-        f"context (last block: {ls['first_token_mass']:.3f}).",
-        f" The two rows differ by a total-variation distance of {tv:.2f} (0 = identical, "
-        f"1 = disjoint)"
-        + ("; they are identical to two decimals." if format(tv, ".2f") == "0.00" else "."),
-    ]
-    f, lb = fs["mean_lookback"], ls["mean_lookback"]
-    case = _lookback_case(f, lb)
-    if case == "same":
-        out.append(
-            f" At this position the two blocks look back about the same distance on average "
-            f"({f:.1f} and {lb:.1f} tokens)."
-        )
-    elif case == "more local":
-        out.append(
-            f" The first block looks more locally than the last (mean look-back {f:.1f} against "
-            f"{lb:.1f} tokens), which fits the usual division of labour: the first block works on "
-            f"raw token and position embeddings, the last one on representations that already mix "
-            f"the context."
-        )
-    else:
-        out.append(
-            f" The first block looks further back on average than the last (mean look-back "
-            f"{f:.1f} against {lb:.1f} tokens)."
-        )
-    return "".join(out)
-
-
 # ---------------------------------------------------------------------------- A5
 def a5_table(rec: dict) -> str:
     """Per token: log p under the model, p, log q under the sampling distribution, and the
@@ -496,7 +337,7 @@ def a5(rec: dict) -> str:
     return "".join(out)
 
 
-ANSWERS = {"A2": a2, "A3": a3, "A4": a4, "A5": a5}
+ANSWERS = {"A2": a2, "A5": a5}
 
 
 # ------------------------------------------------------------------- short answers
@@ -556,65 +397,6 @@ def h_a2(rec: dict) -> Headline:
     return headline(rec, path, fig, answer, "not reached", fmt="d")
 
 
-_A3_WHERE = {
-    "train": ("verbatim in train", "occurs verbatim in the training split"),
-    "book": ("verbatim in book", "occurs verbatim in the book, not in the training split"),
-    "none": ("not in book", "does not occur verbatim in the book"),
-}
-
-
-def _sum_short(s: float) -> str:
-    return f"{s:.6f}" + ("" if _sums_to_one(s) else ", not 1 (more than float32 rounding)")
-
-
-def h_a3(rec: dict) -> Headline:
-    """A3 in one line: the evidence for the 11th word and the sum of the scores. Verdicts (where
-    the generated continuation occurs verbatim): "verbatim in train" | "verbatim in book" |
-    "not in book"."""
-    a = rec["attention"]
-    w10, w11 = a["word10"], a["word11"]
-    q = a.get("word11_sample_prob")
-    drawn = (
-        f"{quote(w11)} was drawn with probability {q:.3g} (model's own {a['word11_prob']:.3g})"
-        if q is not None
-        else f"The model gave {quote(w11)} probability {a['word11_prob']:.3g}"
-    )
-    verdict, where = _A3_WHERE[_continuation_case(a)]
-    short = (
-        ""
-        if a.get("reached_min_words", True)
-        else f" (the {a['max_new_tokens']}-token bound came before {a['min_words']} words)"
-    )
-    answer = (
-        f"{drawn}; it follows {quote(w10)} {plural(a['bigram_count_train'], 'time')} in the training "
-        f"split and the continuation{short} {where}; the scores sum to "
-        f"{_sum_short(a['last_block']['sum'])}."
-    )
-    fig = "model's probability (temperature 1) of the 11th word's first token"
-    return headline(rec, "attention.word11_prob", fig, answer, verdict, fmt=".3g")
-
-
-_A4_VERDICT = {"same": "about the same", "more local": "more local",
-               "further back": "further back"}  # fmt: skip
-
-
-def h_a4(rec: dict) -> Headline:
-    """A4 in one line: the first block's look-back against the last's. Verdicts:
-    "about the same" | "more local" | "further back"."""
-    a = rec["attention"]
-    f, lb = a["first_summary"]["mean_lookback"], a["last_summary"]["mean_lookback"]
-    case = _lookback_case(f, lb)
-    lead = {"same": "About the same", "more local": "More local",
-            "further back": "Further back"}[case]  # fmt: skip
-    answer = (
-        f"{lead}: the first block looks back {f:.1f} tokens on average, the last {lb:.1f}; the "
-        f"two rows differ by a total variation of {a['total_variation']:.2f}, and the first "
-        f"block's scores sum to {_sum_short(a['first_block']['sum'])}."
-    )
-    fig = "total-variation distance between the first and last blocks' rows"
-    return headline(rec, "attention.total_variation", fig, answer, _A4_VERDICT[case], fmt=".2f")
-
-
 def h_a5(rec: dict) -> Headline:
     """A5 in one line: the log-probability, and the sample's per-token −log p against the
     validation loss. Verdicts: "more likely" | "less likely" | "within noise" (two standard
@@ -641,4 +423,4 @@ def h_a5(rec: dict) -> Headline:
     return headline(rec, "logprob.total", fig, answer, case, fmt=".3f")
 
 
-HEADLINES = {"A2": h_a2, "A3": h_a3, "A4": h_a4, "A5": h_a5}
+HEADLINES = {"A2": h_a2, "A5": h_a5}

@@ -17,6 +17,7 @@ from genmod.sections.findings import (
     Finding,
     above,
     at_least,
+    at_most,
     below,
     claim,
     equal,
@@ -144,4 +145,88 @@ def a1(rec: dict) -> Finding:
     )  # fmt: skip
 
 
-FINDINGS = {"data": data, "A1": a1}
+# ---------------------------------------------------------------------------- A3/A4
+def _row(a: dict, block: str, summary: str, name: str) -> tuple[list, dict]:
+    """The claims and figures of one block's attention row (``block``: ``"last_block"`` or
+    ``"first_block"``): its sum against 1, and whether it is uniform (e^entropy equal to the
+    number of tokens to the shown precision: no scores are largest)."""
+    b, s = a[block], a[summary]
+    n = len(b["tokens"])
+    claims = [
+        claim(f"{name}.sums_to_one", at_most, value=abs(b["sum"] - 1), threshold=SUM_TOL),
+        claim(f"{name}.uniform", at_least, value=s["effective_tokens"], threshold=n - 0.05),
+    ]
+    figures = {"row_sum": b["sum"], "sum_err": abs(b["sum"] - 1), "n_ctx": n,
+               "effective_tokens": s["effective_tokens"], "top": s["top"],
+               "score_min": min(b["scores"]), "score_max": max(b["scores"]),
+               "first_token_mass": s["first_token_mass"], "own_token_mass": s["last_token_mass"],
+               "mean_lookback": s["mean_lookback"], "first_token": b["tokens"][0]}  # fmt: skip
+    return claims, figures
+
+
+def a3(rec: dict) -> Finding:
+    """A3: the generated text, the last block's attention at the 12th word, the evidence for
+    the 11th word. Verdicts (where the generated continuation occurs verbatim): "verbatim in
+    train" | "verbatim in book" | "not in book"."""
+    a = rec["attention"]
+    row_claims, row = _row(a, "last_block", "last_summary", "a3")
+    claims = [
+        *row_claims,
+        claim("a3.reached_min_words", equal, value=a["reached_min_words"], other=True),
+        claim("a3.cropped", above, value=a["context_start"], threshold=0),
+        claim("a3.sampled_prob", finite, value=a["word11_sample_prob"]),
+        claim("a3.top_k", above, value=_top_k(a["top_k"]), threshold=0),
+        claim("a3.in_train", equal, value=a["continuation_in_train"], other=True),
+        claim("a3.in_book", equal, value=a["continuation_in_book"], other=True),
+    ]
+    out = _out(claims)
+    verdict = ("verbatim in train" if out["in_train"] else "verbatim in book" if out["in_book"]
+               else "not in book")  # fmt: skip
+    figures = {
+        **row,
+        **{k: a[k] for k in ("text", "n_words", "temperature", "top_k", "max_new_tokens",
+                             "min_words", "word10", "word11", "word12", "word11_tokens",
+                             "word12_tokens", "query_token", "predicted_token",
+                             "predicted_sample_prob", "predicted_model_prob", "context_start",
+                             "block_size", "word11_prob", "word11_sample_prob", "word11_top",
+                             "word11_sample_top", "word11_count_train", "bigram_count_train",
+                             "word11_count", "bigram_count", "continuation_words",
+                             "next_token_top")},
+        "query_index": a["predict_index"] - 1,
+        "sum_tol": SUM_TOL,
+    }  # fmt: skip
+    return Finding(
+        "A3", verdict, figures, claims,
+        figure="model's probability (temperature 1) of the 11th word's first token",
+        path="attention.word11_prob", fmt=".3g",
+    )  # fmt: skip
+
+
+def a4(rec: dict) -> Finding:
+    """A4: the first block's row at the same position, against the last's. Verdicts (the mean
+    look-backs, to the shown precision): "about the same" | "more local" | "further back"."""
+    a = rec["attention"]
+    row_claims, first = _row(a, "first_block", "first_summary", "a4")
+    _, last = _row(a, "last_block", "last_summary", "a4")
+    f, lb, tv = first["mean_lookback"], last["mean_lookback"], a["total_variation"]
+    claims = [
+        *row_claims,
+        claim("a4.lookback_close", below, value=abs(f - lb), threshold=LOOKBACK_TOL),
+        claim("a4.lookback_shown_equal", equal, value=format(f, ".1f"), other=format(lb, ".1f")),
+        claim("a4.first_more_local", below, value=f, threshold=lb),
+        claim("a4.rows_identical", below, value=tv, threshold=0.005),  # 0.00 to two decimals
+    ]
+    out = _out(claims)
+    if out["lookback_close"] or out["lookback_shown_equal"]:
+        verdict = "about the same"
+    else:
+        verdict = "more local" if out["first_more_local"] else "further back"
+    figures = {**first, "last": last, "total_variation": tv, "sum_tol": SUM_TOL}
+    return Finding(
+        "A4", verdict, figures, claims,
+        figure="total-variation distance between the first and last blocks' rows",
+        path="attention.total_variation", fmt=".2f",
+    )  # fmt: skip
+
+
+FINDINGS = {"data": data, "A1": a1, "A3": a3, "A4": a4}
