@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 
 import pytest
 from genmod.sections import findings as F
@@ -105,7 +104,7 @@ BASE = {
         "sample_logprobs": [-1.0, -2.0, -0.5, -0.2], "sample_total": -3.7,
         "stop": "sentence end", "ended": True, "n_drawn": 5, "next_token": " Then",
         "n_words": 3, "min_words": 3, "max_tokens": 48, "temperature": 0.8, "top_k": 40,
-        "cropped": False, "block_size": 64,
+        "cropped": False, "block_size": 64, "draws": 5, "earlier_stops": [],
     },
     "answers": {},
 }  # fmt: skip
@@ -143,79 +142,8 @@ def test_answer_ids_are_the_recorded_ones():
         assert full(qid, rec())
 
 
-# Each claim on both sides: (question, claim, a record where it holds, one where it does not).
-_H = {
-    "overfit": _hist([10.8, 6.5, 6.8], [10.8, 6.0, 5.0]),
-    "rose": _hist([10.8, 6.5, 6.8], [10.8, 6.0, 6.2]),
-    "flat": _hist([10.8, 6.5, 6.505], [10.8, 6.0, 6.005]),
-    "last": _hist([10.8, 7.0, 6.5], [10.8, 6.9, 6.4]),
-    "untrained": _hist([10.8, 10.9, 11.0], [10.8, 10.9, 11.0]),
-    "single": _hist([10.8], [10.8]),
-}
-BOTH_SIDES = [
-    ("data", "checksum_known", {}, {"data": {"course_checksum_known": False}}),
-    ("data", "course_copy", {}, {"data": {"course_copy": False}}),
-    ("data", "label_smoothing", {}, {"settings": {"label_smoothing": 0.0}}),
-    ("data", "val_unseen", {}, {"data": {"val_unseen_fraction": 0.0}}),
-    ("A1", "untrained", {"train": _H["untrained"]}, {}),
-    ("A1", "best_last", {"train": _H["last"]}, {}),
-    ("A1", "best_after_first", {"train": _H["last"]}, {"train": _H["single"]}),
-    ("A1", "val_rose", {}, {"train": _H["flat"]}),
-    ("A1", "train_fell", {}, {"train": _H["rose"]}),
-    ("A1", "train_rose", {"train": _H["rose"]}, {}),
-    ("A1", "gap_grew", {"train": _hist([10.8, 6.5, 6.505], [10.8, 6.0, 5.0])}, {"train": _H["flat"]}),
-    ("A1", "ema", {"train": {"config": {"ema_decay": 0.99}}}, {}),
-    ("A1", "stopped_early", {"train": {"stopped_early": True}}, {}),
-    ("A1", "patience", {"train": {"config": {"patience": 2}}}, {}),
-    ("A1", "from_cache", {"train": {"from_cache": True}}, {}),
-    ("A1", "whole_passes", {}, {"data": {"train_tokens": 9000}}),
-    ("A1", "unseen_measured", {}, {"train": {"val_loss_unseen_tokens": None}}),
-    ("A1", "label_smoothing", {"train": {"config": {"label_smoothing": 0.1}}}, {}),
-    ("A3", "sums_to_one", {}, {"attention": {"last_block": {"sum": 1.001}}}),
-    ("A3", "uniform", {"attention": {"last_summary": _summary(2.0, eff=4.96)}}, {}),
-    ("A3", "reached_min_words", {}, {"attention": {"reached_min_words": False}}),
-    ("A3", "cropped", {"attention": {"context_start": 3}}, {}),
-    ("A3", "sampled_prob", {}, {"attention": {"word11_sample_prob": None}}),
-    ("A3", "top_k", {}, {"attention": {"top_k": None}}),
-    ("A3", "in_train", {"attention": {"continuation_in_train": True}}, {}),
-    ("A3", "in_book", {"attention": {"continuation_in_book": True}}, {}),
-    ("A4", "sums_to_one", {}, {"attention": {"first_block": {"sum": 0.99}}}),
-    ("A4", "uniform", {"attention": {"first_summary": _summary(1.0, eff=5.0)}}, {}),
-    ("A4", "lookback_close", {"attention": {"first_summary": _summary(1.96)}}, {}),
-    ("A4", "lookback_shown_equal", {"attention": {"first_summary": _summary(1.951)}},
-     {"attention": {"first_summary": _summary(1.94)}}),
-    ("A4", "first_more_local", {}, {"attention": {"first_summary": _summary(3.0)}}),
-    ("A4", "rows_identical", {"attention": {"total_variation": 0.004}}, {}),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize("qid,name,holds,fails", BOTH_SIDES, ids=lambda x: str(x)[:20])
-def test_every_claim_on_both_sides(qid, name, holds, fails):
-    assert outcomes(qid, rec(**holds))[name] is True
-    assert outcomes(qid, rec(**fails))[name] is False
-    full(qid, rec(**holds)), full(qid, rec(**fails))  # both render; their claims re-derive
-
-
-def test_both_sides_covers_every_claim():
-    for qid in G.FINDINGS:
-        named = {name for q, name, *_ in BOTH_SIDES if q == qid}
-        assert set(outcomes(qid, rec())) <= named | SIDED.get(qid, set()), qid
-
-
-#: The claims decided by ``differs`` (more | less | same | untestable): tested per side below.
-SIDED: dict[str, set] = {}
-
-
-def test_templates_never_compute():
-    """A template only prints figures and branches on claims and verdicts: no arithmetic."""
-    for t in G.TEMPLATES.glob("*.j2"):
-        for expr in re.findall(r"{[{%]-?(.*?)-?[%}]}", t.read_text(), flags=re.S):
-            code = re.sub(r"'[^']*'|\"[^\"]*\"", "", expr)  # string literals aside
-            assert not re.search(r"[-+*/%]|\bsum\b|\bmax\b|\bmin\b|\babs\b", code), (t.name, expr)
-
-
 def test_answer_a1_single_evaluation_is_untrained_and_last():
-    t = full("A1", rec(train=_H["single"]))
+    t = full("A1", rec(train=_hist([10.8], [10.8])))
     assert "the checkpoint kept is the untrained model" in t
     assert "last evaluation, step 0, so this run shows no rise" in t and "before it" not in t
 
@@ -454,7 +382,7 @@ def test_answer_a4_just_apart_lookbacks_and_identical_rows():
 
 # ---------------------------------------------------------------------------- A5
 def test_answer_a5_sentence_end_and_both_probabilities():
-    t = A.a5(rec())
+    t = full("A5", rec())
     assert (
         "(4 tokens drawn at temperature 0.8, top-k 40, the first conditioned on `<|endoftext|>`"
         in t
@@ -467,29 +395,31 @@ def test_answer_a5_sentence_end_and_both_probabilities():
 
 
 def test_answer_a5_length_bound_and_end_of_text():
-    t = A.a5(rec(logprob={"stop": "length bound", "ended": False, "next_token": None,
+    t = full("A5", rec(logprob={"stop": "length bound", "ended": False, "next_token": None,
                           "max_tokens": 4, "cropped": True, "block_size": 2}))  # fmt: skip
     assert "within the 4-token bound, so this is a 4-token fragment, not a sentence" in t
-    assert t.startswith("Sampled text: ") and A.a5(rec()).startswith("Sampled sentence: ")
+    assert t.startswith("Sampled text: ") and full("A5", rec()).startswith("Sampled sentence: ")
     assert "sentence end after" not in t and "beyond the 2-token window" in t
-    t = A.a5(rec(logprob={"stop": "end-of-text token", "ended": False}))
+    t = full("A5", rec(logprob={"stop": "end-of-text token", "ended": False}))
     assert "drew `<|endoftext|>` before a sentence end" in t
 
 
 def test_answer_a5_draws_dropped_or_none_ended():
-    assert "It is draw" not in A.a5(rec()) and "dropped" not in A.a5(rec())  # the first draw
-    t = A.a5(rec(logprob={"draws": 5, "earlier_stops": ["length bound"],
+    assert "It is draw" not in full("A5", rec()) and "dropped" not in full(
+        "A5", rec()
+    )  # the first draw
+    t = full("A5", rec(logprob={"draws": 5, "earlier_stops": ["length bound"],
                           "max_tokens": 4}))  # fmt: skip
     assert (
         "It is draw 2 of at most 5: 1 earlier draw ended no sentence (1 reached the 4-token "
         "bound) and was dropped, so the sentence is a sample of the sampling distribution "
         "conditioned on a sentence ending within the bound" in t
     )
-    t = A.a5(rec(logprob={"draws": 5, "max_tokens": 4, "earlier_stops": [
+    t = full("A5", rec(logprob={"draws": 5, "max_tokens": 4, "earlier_stops": [
         "length bound", "end-of-text token", "length bound"]}))  # fmt: skip
     assert "3 earlier draws ended no sentence (2 reached the 4-token bound, 1 drew " in t
     assert "and were dropped" in t
-    t = A.a5(rec(logprob={"stop": "length bound", "ended": False, "next_token": None,
+    t = full("A5", rec(logprob={"stop": "length bound", "ended": False, "next_token": None,
                           "max_tokens": 4, "draws": 3,
                           "earlier_stops": ["length bound"] * 2}))  # fmt: skip
     assert "None of the 3 draws ended a sentence (the 2 earlier ones: 2 reached the 4-token" in t
@@ -502,26 +432,26 @@ def test_answer_a5_quotes_the_books_backquote_as_itself():
     import mistune
 
     sent = "`I've a *little* thing,' said Alice."
-    html = mistune.create_markdown()(A.a5(rec(logprob={"sentence": sent})))
+    html = mistune.create_markdown()(full("A5", rec(logprob={"sentence": sent})))
     assert "<em>" not in html and "<code>&lt;|endoftext|&gt;</code>" in html
     assert "&quot;`I've a *little* thing,' said Alice.&quot;" in html
 
 
 def test_answer_a5_more_likely_less_likely_within_noise():
     # per-token mean −log p 1.625 ± 1.03/2 (one standard error 0.515)
-    t = A.a5(rec(train={"val_loss": 4.0}))
+    t = full("A5", rec(train={"val_loss": 4.0}))
     assert "more likely than held-out text" in t and "shifts probability" in t
-    t = A.a5(rec(train={"val_loss": 0.3}))
+    t = full("A5", rec(train={"val_loss": 0.3}))
     assert "less likely than held-out text" in t
-    t = A.a5(rec(train={"val_loss": 2.2}))
-    assert "within the noise (two standard errors of the mean: ±1.03)" in t
+    t = full("A5", rec(train={"val_loss": 2.2}))
+    assert "within the noise (at most two standard errors of the mean, ±0.52 each)" in t
     assert "more likely" not in t and "less likely" not in t
-    t = A.a5(rec(train={"val_loss": 4.0}, logprob={"temperature": 1.0, "top_k": None}))
+    t = full("A5", rec(train={"val_loss": 4.0}, logprob={"temperature": 1.0, "top_k": None}))
     assert "more likely" in t and "shifts probability" not in t and "no top-k" in t
 
 
 def test_answer_a5_single_token():
-    t = A.a5(rec(logprob={"tokens": [" Hi"], "token_logprobs": [-2.0], "total": -2.0,
+    t = full("A5", rec(logprob={"tokens": [" Hi"], "token_logprobs": [-2.0], "total": -2.0,
                           "per_token_sd": float("nan"), "sample_logprobs": [-1.0]}))  # fmt: skip
     assert "one token is too few to compare" in t and "likely than held-out" not in t
 
@@ -577,18 +507,3 @@ def test_workflow_records_render_every_answer():
     inv = r["inversion"]
     assert len(inv["ce_history"]) == len(inv["loss_history"]) == len(inv["hinge_history"])
     assert inv["word_counts"]["robot"] > 0
-
-
-def test_a_uniform_row_names_no_largest_scores():
-    """e^entropy equal to the number of tokens: the row is uniform and no score is largest."""
-    eff = {"first_summary": _summary(1.0, eff=5.0), "last_summary": _summary(2.0, eff=4.99)}
-    t3, t4 = full("A3", rec(attention=eff)), full("A4", rec(attention=eff))
-    assert "largest scores" not in t3 and "largest scores" not in t4
-    assert (
-        "about evenly over all 5 tokens of its context (e^entropy ≈ 5.0; scores 0.100–0.300)" in t3
-    )
-    assert (
-        "about evenly over all 5 tokens (e^entropy ≈ 5.0, last block: 5.0; scores 0.100–0.500)"
-        in t4
-    )
-    assert "largest scores are on ' cat' (0.300)" in full("A3", rec())

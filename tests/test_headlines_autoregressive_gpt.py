@@ -153,26 +153,26 @@ def test_headline_A5_more_likely():
                "per token 1.625 nats against a validation loss of 4.000",
                "more likely than held-out text")  # fmt: skip
     assert h.value == -6.5 and h.path == "logprob.total"
-    assert "more likely than held-out text" in A.a5(r)
+    assert "more likely than held-out text" in full("A5", r)
 
 
 def test_headline_A5_less_likely():
     r = rec(train={"val_loss": 0.3})
     _check("A5", r, "less likely", "less likely than held-out text")
-    assert "less likely than held-out text" in A.a5(r)
+    assert "less likely than held-out text" in full("A5", r)
 
 
 def test_headline_A5_within_noise():
     r = rec(train={"val_loss": 2.2})
     h = _check("A5", r, "within noise", "within the noise")
-    assert "likely" not in h.answer and "within the noise" in A.a5(r)
+    assert "likely" not in h.answer and "within the noise" in full("A5", r)
 
 
 def test_headline_A5_too_few():
     r = rec(logprob={"tokens": [" Hi"], "token_logprobs": [-2.0], "total": -2.0,
                      "per_token_sd": float("nan"), "sample_logprobs": [-1.0]})  # fmt: skip
     _check("A5", r, "too few", "1-token sentence", "one token is too few to compare")
-    assert "one token is too few" in A.a5(r)
+    assert "one token is too few" in full("A5", r)
 
 
 def test_headline_A5_fragments():

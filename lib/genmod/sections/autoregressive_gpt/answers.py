@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import math
 
-from genmod.gpt.logprob import SENTENCE_END_RE
 from genmod.gpt.paint import score_table
 from genmod.sections.autoregressive_gpt.findings import FINDINGS, TEMPLATES  # noqa: F401
-from genmod.sections.markdown import compare, plural, quote
+from genmod.sections.markdown import quote
 from genmod.sections.summary import Headline, Question, headline
 
 
 def _md(tok: str) -> str:
     """A token inside a Markdown table cell (code span)."""
     return tok.replace("\n", "↵").replace("|", "\\|").replace("`", "'")
-
-
-def _sampling(temperature: float, top_k: int | None) -> str:
-    return f"temperature {temperature:g}" + (f", top-k {top_k}" if top_k else ", no top-k")
 
 
 # ---------------------------------------------------------------------------- A2
@@ -219,125 +214,7 @@ def a5_table(rec: dict) -> str:
     return "\n".join(rows)
 
 
-def _a5_case(rec: dict) -> str:
-    """The sample's mean −log p per token against the validation loss, two standard errors of
-    the mean apart: ``"more likely"``, ``"less likely"``, ``"within noise"``, or ``"too few"``
-    (fewer than two tokens, no standard deviation)."""
-    lp = rec["logprob"]
-    n = len(lp["tokens"])
-    sd = lp.get("per_token_sd", float("nan"))
-    if n < 2 or not math.isfinite(sd):
-        return "too few"
-    nll = -lp["total"] / n
-    return compare(
-        rec["train"]["val_loss"] - nll, sd / math.sqrt(n), "more likely", "less likely",
-        "within noise",
-    )  # fmt: skip
-
-
-_STOP_WHY = {"length bound": "reached the {b}-token bound", "end-of-text token": "drew "
-             "`<|endoftext|>` first", "sentence end": "ended a sentence"}  # fmt: skip
-
-
-def _a5_draws(lp: dict) -> str:
-    """Which draw the sample is, and why the earlier ones were dropped ("" for the first)."""
-    earlier = lp.get("earlier_stops", [])
-    d, draws = len(earlier) + 1, lp.get("draws", 1)
-    if not earlier:
-        return ""
-    why = [_STOP_WHY[s].format(b=lp["max_tokens"]) for s in earlier]
-    counts = ", ".join(f"{why.count(w)} {w}" for w in dict.fromkeys(why))
-    if lp["stop"] == "sentence end":
-        return (
-            f" It is draw {d} of at most {draws}: {plural(d - 1, 'earlier draw')} ended no "
-            f"sentence ({counts}) and {'was' if d == 2 else 'were'} dropped, so the sentence is "
-            "a sample of the sampling distribution conditioned on a sentence ending within the "
-            "bound; its log p below is still the model's, unconditioned."
-        )
-    return (
-        f" None of the {draws} draws ended a sentence (the {plural(d - 1, 'earlier one')}: "
-        f"{counts}); this is the last."
-    )
-
-
-def a5(rec: dict) -> str:
-    lp = rec["logprob"]
-    toks, lps = lp["tokens"], lp["token_logprobs"]
-    n = len(toks)
-    samp = _sampling(lp["temperature"], lp["top_k"])
-    lead = "Sampled sentence" if lp["stop"] == "sentence end" else "Sampled text"
-    out = [
-        f"{lead}: {quote(lp['sentence'])} ({n} tokens drawn at {samp}, the first conditioned on "
-        f"`{lp['start']}`"
-    ]
-    if lp["stop"] == "sentence end":
-        m = SENTENCE_END_RE.search(lp["sentence"])
-        out.append(
-            f"; sampling stopped at the first sentence end after at least {lp['min_words']} "
-            f"words: {quote(m.group(0) if m else '')} followed by {quote(lp['next_token'])})."
-        )
-    elif lp["stop"] == "length bound":
-        out.append(
-            f"; no sentence end (`.`, `!` or `?`, possibly followed by closing quotes or "
-            f"brackets, then a space or a line break) came within the {lp['max_tokens']}-token "
-            f"bound, so this is a {n}-token fragment, not a sentence)."
-        )
-    else:
-        out.append(
-            "; the model drew `<|endoftext|>` before a sentence end, so this is a fragment)."
-        )
-    out.append(_a5_draws(lp))
-    out.append(
-        f" **log p = {lp['total']:.3f} nats** under the model (temperature 1, no top-k), the sum "
-        f"of the per-token values in the table (check: {sum(lps):.3f}), i.e. "
-        f"p ≈ 10^{lp['total'] / math.log(10):.1f}. The sampler's own log-probabilities of these "
-        f"tokens, recorded while drawing, sum to {lp['sampler_total']:.3f} (largest per-token "
-        f"difference {lp['max_abs_diff_sampler']:.1e})"
-        + (
-            f"; tokens beyond the {lp['block_size']}-token window are conditioned on the "
-            f"{lp['block_size']} tokens before them, as when they were drawn"
-            if lp.get("cropped")
-            else ""
-        )
-        + f". Under the sampling distribution ({samp}) the same tokens have log q = "
-        f"{lp['sample_total']:.3f}."
-    )
-    nll, val = -lp["total"] / n, rec["train"]["val_loss"]
-    sd = lp.get("per_token_sd", float("nan"))
-    if _a5_case(rec) == "too few":
-        out.append(
-            f" Per token: −log p = {nll:.3f} nats against a validation loss of {val:.3f}; one "
-            f"token is too few to compare them."
-        )
-    else:
-        se = sd / math.sqrt(n)
-        more = "the model finds its own sample more likely than held-out text" + (
-            f" (the sampling distribution, {samp}, shifts probability towards the tokens the "
-            f"model finds most likely)"
-            if lp["temperature"] < 1 or lp["top_k"]
-            else ""
-        )
-        word = compare(
-            val - nll,
-            se,
-            more,
-            "the model finds its own sample less likely than held-out text",
-            f"the difference is within the noise (two standard errors of the mean: ±{2 * se:.2f})",
-        )
-        out.append(
-            f" Per token: mean −log p = {nll:.3f} nats (standard deviation {sd:.2f} over the {n} "
-            f"tokens) against a validation loss of {val:.3f}: {word}."
-        )
-    worst = min(range(n), key=lambda i: lps[i])
-    best = max(range(n), key=lambda i: lps[i])
-    out.append(
-        f" The least likely token is {quote(toks[worst])} ({lps[worst]:.2f}), the most likely "
-        f"{quote(toks[best])} ({lps[best]:.3f})."
-    )
-    return "".join(out)
-
-
-ANSWERS = {"A2": a2, "A5": a5}
+ANSWERS = {"A2": a2}
 
 
 # ------------------------------------------------------------------- short answers
@@ -397,30 +274,4 @@ def h_a2(rec: dict) -> Headline:
     return headline(rec, path, fig, answer, "not reached", fmt="d")
 
 
-def h_a5(rec: dict) -> Headline:
-    """A5 in one line: the log-probability, and the sample's per-token −log p against the
-    validation loss. Verdicts: "more likely" | "less likely" | "within noise" (two standard
-    errors of the mean) | "too few" (one token)."""
-    lp = rec["logprob"]
-    n = len(lp["tokens"])
-    what = {"sentence end": "sentence", "length bound": "fragment (no sentence end within "
-            f"the {lp['max_tokens']}-token bound)"}.get(lp["stop"], "fragment (the model drew "
-            "`<|endoftext|>` first)")  # fmt: skip
-    nll, val = -lp["total"] / n, rec["train"]["val_loss"]
-    case = _a5_case(rec)
-    per_token = f"per token {nll:.3f} nats against a validation loss of {val:.3f}"
-    cmp = {
-        "more likely": f"{per_token}: more likely than held-out text",
-        "less likely": f"{per_token}: less likely than held-out text",
-        "within noise": f"{per_token}, within the noise",
-        "too few": f"{per_token}; one token is too few to compare",
-    }[case]
-    answer = (
-        f"log p = **{lp['total']:.3f} nats** (p ≈ 10^{lp['total'] / math.log(10):.1f}) for the "
-        f"sampled {n}-token {what}; {cmp}."
-    )
-    fig = "log-probability of the sampled tokens under the model (nats)"
-    return headline(rec, "logprob.total", fig, answer, case, fmt=".3f")
-
-
-HEADLINES = {"A2": h_a2, "A5": h_a5}
+HEADLINES = {"A2": h_a2}

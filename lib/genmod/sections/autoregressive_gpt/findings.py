@@ -12,6 +12,7 @@ import math
 from dataclasses import fields
 from pathlib import Path
 
+from genmod.gpt.logprob import SENTENCE_END_RE
 from genmod.gpt.train import TrainConfig
 from genmod.sections.findings import (
     Finding,
@@ -20,6 +21,7 @@ from genmod.sections.findings import (
     at_most,
     below,
     claim,
+    differs,
     equal,
     finite,
 )
@@ -229,4 +231,52 @@ def a4(rec: dict) -> Finding:
     )  # fmt: skip
 
 
-FINDINGS = {"data": data, "A1": a1, "A3": a3, "A4": a4}
+# ---------------------------------------------------------------------------- A5
+def a5(rec: dict) -> Finding:
+    """A5: the sampled sentence's log-probability, and its per-token −log p against the
+    validation loss (two standard errors of the mean). Verdicts: "more likely" | "less likely"
+    | "within noise" | "too few" (fewer than two tokens: no standard deviation)."""
+    lp, val = rec["logprob"], rec["train"]["val_loss"]
+    toks, lps, earlier = lp["tokens"], lp["token_logprobs"], lp["earlier_stops"]
+    n = len(toks)
+    nll = -lp["total"] / n
+    se = lp["per_token_sd"] / math.sqrt(n) if n >= 2 else math.nan
+    end = SENTENCE_END_RE.search(lp["sentence"])
+    claims = [
+        claim("a5.sentence_end", equal, value=lp["stop"], other="sentence end"),
+        claim("a5.length_bound", equal, value=lp["stop"], other="length bound"),
+        claim("a5.earlier", above, value=len(earlier), threshold=0),
+        claim("a5.one_earlier", equal, value=len(earlier), other=1),
+        claim("a5.earlier_bound", above, value=earlier.count("length bound"), threshold=0),
+        claim("a5.earlier_eot", above, value=earlier.count("end-of-text token"), threshold=0),
+        claim("a5.cropped", equal, value=lp["cropped"], other=True),
+        claim("a5.cooled", below, value=lp["temperature"], threshold=1.0),
+        claim("a5.top_k", above, value=_top_k(lp["top_k"]), threshold=0),
+        claim("a5.per_token", differs, diff=val - nll, se=se),
+    ]
+    verdict = {"more": "more likely", "less": "less likely", "same": "within noise",
+               "untestable": "too few"}[_out(claims)["per_token"]]  # fmt: skip
+    worst = min(range(n), key=lambda i: lps[i])
+    best = max(range(n), key=lambda i: lps[i])
+    figures = {
+        **{k: lp[k] for k in ("sentence", "temperature", "top_k", "start", "min_words",
+                              "next_token", "max_tokens", "draws", "total", "sampler_total",
+                              "max_abs_diff_sampler", "block_size", "sample_total",
+                              "per_token_sd")},
+        "n": n, "sentence_end_text": end.group(0) if end else "",
+        "draw": len(earlier) + 1, "n_earlier": len(earlier),
+        "earlier_bound": earlier.count("length bound"),
+        "earlier_eot": earlier.count("end-of-text token"),
+        "check_sum": sum(lps), "log10_p": lp["total"] / math.log(10),
+        "nll": nll, "val_loss": val, "se": se,
+        "worst_token": toks[worst], "worst_logprob": lps[worst],
+        "best_token": toks[best], "best_logprob": lps[best],
+    }  # fmt: skip
+    return Finding(
+        "A5", verdict, figures, claims,
+        figure="log-probability of the sampled tokens under the model (nats)",
+        path="logprob.total", fmt=".3f",
+    )  # fmt: skip
+
+
+FINDINGS = {"data": data, "A1": a1, "A3": a3, "A4": a4, "A5": a5}
