@@ -60,6 +60,9 @@ def test_render_reads_only_the_finding_and_folds_lines(tmp_path):
     (tmp_path / "q1.short.md.j2").write_text("{{ f.missing }}")
     with pytest.raises(Exception, match="missing"):
         F.render(tmp_path, f, "short")
+    (tmp_path / "q3.full.md.j2").write_text("Drawn:\n{{ f.s | quote }}\nend.")
+    drawn = F.render(tmp_path, F.Finding("Q3", "", {"s": "Alice  The\n and"}), "full")
+    assert drawn == "Drawn: 'Alice  The\\n and' end."  # the sample's own spaces kept
     (tmp_path / "q2.short.md.j2").write_text("{{ f.x | fmt }}")
     with pytest.raises(ValueError, match="non-finite"):
         F.render(tmp_path, F.Finding("Q2", "", {"x": math.inf}), "short")

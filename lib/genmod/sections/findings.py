@@ -207,13 +207,14 @@ _BLOCK_LINE = re.compile(r"^\s*([-*]\s|\d+\.\s|\|.*\|\s*$)")  # a list item or t
 
 def _fold(paragraph: str) -> str:
     """One paragraph's lines joined by single spaces, except the lines of a list or table,
-    which keep their own line."""
+    which keep their own line. Only the line breaks and each line's ends are folded: spaces
+    inside a line (say, in quoted model text) stay as rendered."""
     lines: list[str] = []
     for line in paragraph.split("\n"):
         if not line.strip():
             continue
         if lines and not _BLOCK_LINE.match(line):
-            lines[-1] = f"{lines[-1]} {' '.join(line.split())}"
+            lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"
         else:
-            lines.append(line.rstrip() if _BLOCK_LINE.match(line) else " ".join(line.split()))
+            lines.append(line.rstrip() if _BLOCK_LINE.match(line) else line.strip())
     return "\n".join(lines)
