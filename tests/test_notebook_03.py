@@ -93,6 +93,16 @@ def test_notebook_03_smoke(tmp_path):
     assert r["params"]["profile"] == "smoke" and r["params"]["inversion_sentence"] == sentence
     assert missing_keys(r, KEYS) == []
     assert set(r["answers"]) >= {"A1", "A2", "A3", "A4", "A5"}
+    # every answer re-renders from the record alone, and every claim follows from its operands
+    from genmod.sections.autoregressive_gpt import answers
+    from genmod.sections.findings import check_claims, render
+
+    assert set(r["answers"]) == set(answers.ANSWERS) | set(answers.FINDINGS)
+    for qid, finding in answers.FINDINGS.items():
+        assert render(answers.TEMPLATES, finding(r), "full") == r["answers"][qid], qid
+    for qid, answer in answers.ANSWERS.items():
+        assert answer(r) == r["answers"][qid], qid
+    assert check_claims(r) == []
     t = r["train"]
     assert t["val_loss"] == min(t["loss_history"]["val"]) < math.log(50257)
     assert r["inversion"]["target"] == sentence
