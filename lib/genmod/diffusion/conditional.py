@@ -13,7 +13,9 @@ samples and what the write-up says about them belong to section 02's configurati
   measures how far the true t = 1 marginal is from it);
 - sampling: :func:`sample_classes`, :func:`denoised_along_the_way`, :func:`class_steering`
   (the same starts under every class);
-- metrics: :func:`class_accuracy`, :func:`spread_stats`, :func:`posterior_mean_inside`;
+- metrics: :func:`class_accuracy`, :func:`spread_stats`, :func:`posterior_mean_inside`,
+  :func:`memorisation` (how close the samples lie to the training points, against fresh
+  true points);
 - probabilities: :func:`true_log_density`, :func:`probe_estimates`,
   :func:`interior_exact_likelihood`.
 """
@@ -488,6 +490,63 @@ def posterior_mean_inside(
             lab = torch.full((n,), c)
             x_hat = denoised(oracle, xt, float(t), schedule, lab)
             out[float(t)][c] = float(partition.in_class(x_hat.numpy(), c).mean())
+    return out
+
+
+def nearest_distance(points, reference, max_pairs: int = 2**22) -> np.ndarray:
+    """Each point's Euclidean distance to the nearest of the ``reference`` points (inf when
+    there is none), in chunks of at most ``max_pairs`` distances."""
+    p = torch.as_tensor(_np(points), dtype=torch.float64).reshape(-1, 2)
+    r = torch.as_tensor(_np(reference), dtype=torch.float64).reshape(-1, 2)
+    if len(r) == 0:
+        return np.full(len(p), np.inf)
+    chunk = max(1, max_pairs // len(r))
+    out = [torch.cdist(p[i : i + chunk], r).min(1).values for i in range(0, len(p), chunk)]
+    return torch.cat(out).numpy() if out else np.zeros(0)
+
+
+def memorisation(
+    points,
+    labels,
+    train_points,
+    train_labels,
+    partition: Partition,
+    generator: torch.Generator,
+    n_boot: int = 200,
+) -> dict[int, dict]:
+    """Per class c, how much closer the samples of class c lie to the class's training points
+    than fresh true points do: ``ratio`` = the median distance from the samples to the
+    nearest training point of class c (``median_samples``) over the same median for as many
+    fresh points drawn uniformly on region c (``median_fresh``). 1: no closer than new data;
+    well below 1: the samples reproduce the training points. ``ratio_stderr``: the bootstrap
+    standard error of the ratio over ``n_boot`` resamples of the samples and of the fresh
+    points (the training points held fixed); ``n_train``: class c's training points (none:
+    the ratio is nan)."""
+    p, lab = _np(points), _np(labels)
+    tp, tl = _np(train_points), _np(train_labels)
+    out: dict[int, dict] = {}
+    for c in range(partition.n_classes):
+        m = lab == c
+        if not m.any():
+            continue
+        n = int(m.sum())
+        ref = tp[tl == c]
+        fresh = partition.sample_class(c, n, generator).numpy()
+        d_s, d_f = nearest_distance(p[m], ref), nearest_distance(fresh, ref)
+        med_s, med_f = float(np.median(d_s)), float(np.median(d_f))
+        ok = len(ref) > 0 and med_f > 0
+        boot = []
+        if ok:
+            idx = torch.randint(0, n, (n_boot, 2, n), generator=generator).numpy()
+            boot = np.median(d_s[idx[:, 0]], 1) / np.maximum(np.median(d_f[idx[:, 1]], 1), 1e-300)
+        out[c] = {
+            "n": n,
+            "n_train": len(ref),
+            "median_samples": med_s,
+            "median_fresh": med_f,
+            "ratio": med_s / med_f if ok else float("nan"),
+            "ratio_stderr": float(np.std(boot, ddof=1)) if ok else float("nan"),
+        }
     return out
 
 

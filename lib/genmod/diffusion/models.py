@@ -41,11 +41,14 @@ class DenoiserConfig:
     sigma_data: float = math.sqrt(1.0 / 3.0)  # std of one coordinate of U(−1, 1)
     n_classes: int = 0  # 0: unconditional
     class_dim: int = 16
+    dropout: float = 0.0  # > 0: dropout after each hidden layer while training
 
     def to_json(self) -> dict:
         d = asdict(self)
         if not (d["x_gate"] and d["x_freqs"]):  # no gate, or nothing to gate: the key of the
             del d["x_gate"]  # same model before the gate existed
+        if not d["dropout"]:
+            del d["dropout"]
         return d
 
 
@@ -75,6 +78,8 @@ class Denoiser(nn.Module):
         width = n_in
         for _ in range(cfg.n_layers):
             layers += [nn.Linear(width, cfg.hidden), _ACT[cfg.activation]()]
+            if cfg.dropout:
+                layers.append(nn.Dropout(cfg.dropout))
             width = cfg.hidden
         layers.append(nn.Linear(width, 2))
         self.net = nn.Sequential(*layers)

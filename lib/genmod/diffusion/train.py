@@ -34,11 +34,12 @@ class TrainConfig:
     batch_size: int = 0  # points per Adam step (0: the whole training set, one step per epoch)
     t_power: float = 1.0  # t = u^t_power, u ~ U[0, 1]: > 1 draws more small noise levels
     fused_adam: bool = False  # torch's fused Adam kernel (≈ 10 % faster steps on CPU)
+    weight_decay: float = 0.0  # > 0: AdamW's decoupled weight decay (0: plain Adam)
 
     def to_json(self) -> dict:
         d = asdict(self)
         for key, off in (("ema_decay", 0.0), ("batch_size", 0), ("t_power", 1.0),
-                         ("fused_adam", False)):  # fmt: skip
+                         ("fused_adam", False), ("weight_decay", 0.0)):  # fmt: skip
             if d[key] == off:  # models trained before these settings existed keep their key
                 del d[key]
         return d
@@ -85,7 +86,13 @@ def fit(
     n = x0.shape[0]
     per_epoch = cfg.steps_per_epoch(n)
     total = cfg.epochs * per_epoch
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=cfg.fused_adam or None)
+    if cfg.weight_decay:
+        opt = torch.optim.AdamW(
+            model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
+            fused=cfg.fused_adam or None,
+        )  # fmt: skip
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=cfg.fused_adam or None)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(cfg, s, total))
     ema = None
     if cfg.ema_decay:

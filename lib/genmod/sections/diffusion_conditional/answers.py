@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from genmod.sections.diffusion_conditional.config import bonus_name
+from genmod.sections.diffusion_conditional.config import EXERCISE_POINTS, TARGETS, bonus_name
 from genmod.sections.markdown import compare, pct, plural, pooled_se, table
 from genmod.sections.summary import Headline, Question, headline
 
@@ -176,6 +176,7 @@ def c1(rec: dict) -> str:
         f"{few} ({names[few]}); the thinnest region is class {thin} ({names[thin]}, inradius "
         f"{inr[thin]:.3f})."
     )
+    text += _departure(int(rec["params"]["n_points"]))
     if geo:
         feats = [
             ("non-convex", [c for c in range(k) if not geo[c]["convex"]]),
@@ -193,6 +194,18 @@ def c1(rec: dict) -> str:
         "of the region, including the square's.)"
     )
     return text
+
+
+def _departure(n: int) -> str:
+    """The sentence saying that ``n`` training points leave the exercise's range ("" inside)."""
+    lo, hi = EXERCISE_POINTS
+    if lo <= n <= hi:
+        return ""
+    side = f"{n / hi:.1f} times its maximum" if n > hi else f"below its minimum of {lo:,}"
+    return (
+        f" The exercise asks for {lo:,} to {hi:,} points, so this run departs from the "
+        f"exercise's data ({n:,} points, {side})."
+    )
 
 
 # --------------------------------------------------------------------------- C2
@@ -663,6 +676,9 @@ def c5(rec: dict) -> str:
     if prior:
         text += "\n\n" + prior
     text += "\n\n" + _harder(rec, n)
+    for paragraph in (_memorisation_paragraph(rec), _study_paragraph(rec)):
+        if paragraph:
+            text += "\n\n" + paragraph
 
     # spread against the region
     e_l, e_t, e_o, d, se, word = _edge_measure(rec)
@@ -700,6 +716,163 @@ def c5(rec: dict) -> str:
         f"The oracle with the moment-matched prior and x̂_0 at t = 0: minimum {min(acc_io):.3f}. "
     )
     text += _sweep(rec, n)
+    return text
+
+
+def _memorisation_measure(rec) -> dict:
+    """Per class: the learned and the oracle's memorisation ratios and their standard errors,
+    the word comparing them (``higher`` | ``lower`` | ``within the noise``), the classes
+    without training points (``empty``) and those below the target (``below``)."""
+    k, _ = _classes(rec)
+    mem = rec["memorisation"]
+    get = lambda who, key: [_num(mem[who][str(c)][key]) for c in range(k)]  # noqa: E731
+    r_l, se_l = get("learned", "ratio"), get("learned", "ratio_stderr")
+    r_o, se_o = get("oracle", "ratio"), get("oracle", "ratio_stderr")
+    words = [
+        compare(r_l[c] - r_o[c], math.hypot(se_l[c], se_o[c]), "higher", "lower",
+                "within the noise") for c in range(k)
+    ]  # fmt: skip
+    empty = [c for c in range(k) if mem["learned"][str(c)]["n_train"] == 0]
+    lim = TARGETS["min_memorisation"]
+    below = [c for c in range(k) if c not in empty and r_l[c] < lim]
+    return {"learned": r_l, "learned_se": se_l, "oracle": r_o, "oracle_se": se_o,
+            "words": words, "empty": empty, "below": below, "target": lim}  # fmt: skip
+
+
+def _memorisation_paragraph(rec) -> str:
+    if "memorisation" not in rec:
+        return ""
+    k, names = _classes(rec)
+    m = _memorisation_measure(rec)
+    n_train = [rec["memorisation"]["learned"][str(c)]["n_train"] for c in range(k)]
+    n_s = rec["memorisation"]["learned"]["0"]["n"]
+
+    def listing(who):
+        return ", ".join(
+            f"{c}: {m[who][c]:.2f} ± {m[who + '_se'][c]:.2f}"
+            for c in range(k)
+            if c not in m["empty"]
+        )
+
+    text = (
+        "**Memorisation.** For each class, the median distance from the exercise sampler's "
+        f"samples ({n_s} per class) to the nearest training point of the class, divided by the "
+        "same median for as many fresh points drawn uniformly on the region (1: the samples lie "
+        "no closer to the training points than new data do; well below 1: they reproduce the "
+        "training points; ± one bootstrap standard error): learned "
+        + listing("learned")
+        + "; the oracle under the same noise "
+        + listing("oracle")
+        + "."
+    )
+    if m["empty"]:
+        text += f" No ratio for {_cls(m['empty'])}: no training point fell there."
+    lower = [c for c in range(k) if m["words"][c] == "lower" and c not in m["empty"]]
+    higher = [c for c in range(k) if m["words"][c] == "higher" and c not in m["empty"]]
+    if lower:
+        text += (
+            f" The learned model's ratio is smaller than the oracle's beyond the noise (two "
+            f"standard errors) for {_cls(lower)}: its samples lie closer to the training points than "
+            "samples of the exact denoiser do."
+        )
+    else:
+        text += (
+            " The learned model's ratio is nowhere smaller than the oracle's beyond the noise (two "
+            "standard errors)."
+        )
+    if higher:
+        text += f" It is larger than the oracle's beyond the noise for {_cls(higher)}."
+    lim = m["target"]
+    rated = [c for c in range(k) if c not in m["empty"]]
+    if not m["below"]:
+        text += f" Every class's ratio is at least {lim:g}."
+    else:
+        c = min(m["below"], key=lambda c: m["learned"][c])
+        text += (
+            f" The ratio is below {lim:g} for {_cls(m['below'])} of the {len(rated)} rated "
+            f"(smallest {m['learned'][c]:.2f}, class {c}, {names[c]}, {n_train[c]:,} training "
+            "points)."
+        )
+    return text
+
+
+def data_size_table(rec) -> str:
+    """The stored data-size study, one row per training-set size: mean (min–max) over its
+    seeds."""
+    st = rec["data_size_study"]
+
+    def cell(v, fmt):
+        return f"{v['mean']:{fmt}} ({v['min']:{fmt}}–{v['max']:{fmt}})"
+
+    rows = [
+        [
+            f"{r['n_points']:,}",
+            len(r["seeds"]),
+            cell(r["max_gap"], ".3f"),
+            cell(r["min_improved"], ".3f"),
+            cell(r["max_lik_err"], ".2f"),
+            cell(r["min_memorisation"], ".2f"),
+            cell(r["min_memorisation_oracle"], ".2f"),
+            f"{r['seeds_meeting_targets']} of {len(r['seeds'])}",
+        ]
+        for r in st["rows"]
+    ]
+    t = st["targets"]
+    return table(
+        [
+            "training points",
+            "seeds",
+            f"largest oracle − learned gap (≤ {t['max_gap']:g})",
+            f"lowest improved accuracy (≥ {t['min_improved']:g})",
+            f"largest log-density error, nats (≤ {t['max_lik_err']:g})",
+            f"smallest memorisation ratio (≥ {t['min_memorisation']:g})",
+            "smallest memorisation ratio, oracle",
+            "seeds meeting all four",
+        ],
+        rows,
+    )
+
+
+def _study_paragraph(rec) -> str:
+    st = rec.get("data_size_study")
+    if not st:
+        return ""
+    rows = st["rows"]
+    a, b = rows[0], rows[-1]
+    sizes = ", ".join(f"{n:,}" for n in st["sizes"])
+    commit = st["commit"][:10] + (" plus uncommitted changes" if st["uncommitted_changes"] else "")
+    source = (
+        f"a study stored in the repository (`{st['source']}`, made by `{st['command']}` at "
+        f"commit {commit} on {st['date']}, device {st['device']}, seeds "
+        f"{_ids(st['seeds'])} at each size)"
+    )
+    if st["matches"]:
+        lead = (
+            f"At this run's setting (its settings, T = {st['T']} and {st['adam_steps']:,} Adam "
+            f"steps), {source} measured what the data size costs"
+        )
+    else:
+        lead = (
+            f"With another setting than this run's (it differs in {', '.join(st['differences'])}), "
+            f"{source} measured what the data size costs that setting"
+        )
+    met = [r["n_points"] for r in rows if r["seeds_meeting_targets"] == len(r["seeds"])]
+    text = (
+        f"**Data size.** {lead}: trained for {st['adam_steps']:,} Adam steps on each of {sizes} "
+        "points, the model's largest oracle − learned gap is, averaged over the seeds, "
+        f"{a['max_gap']['mean']:.3f} at {a['n_points']:,} points and "
+        f"{b['max_gap']['mean']:.3f} at {b['n_points']:,}, the largest interior log-density "
+        f"error {a['max_lik_err']['mean']:.2f} and {b['max_lik_err']['mean']:.2f} nats, and the "
+        f"smallest memorisation ratio {a['min_memorisation']['mean']:.2f} and "
+        f"{b['min_memorisation']['mean']:.2f}; "
+        + (
+            f"every seed meets all four targets at {', '.join(f'{n:,}' for n in met)} points"
+            if met
+            else "at no size does every seed meet all four targets"
+        )
+        + " (the table below; the figure after it shows each seed).\n\n"
+        + data_size_table(rec)
+    )
     return text
 
 

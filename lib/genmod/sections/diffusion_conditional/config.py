@@ -34,6 +34,13 @@ from genmod.diffusion.data import Partition
 
 SECTION = "diffusion_conditional"
 MIN_CLASSES = 5
+#: The exercise's data: between 1,000 and 3,000 training points (C1 says when a run leaves
+#: that range; the parameter check accepts more, for studies).
+EXERCISE_POINTS = (1000, 3000)
+#: The section's targets, per class and seed: the improved sampler's accuracy at least
+#: min_improved, the oracle − learned accuracy gap at most max_gap, the interior log-density
+#: within max_lik_err nats of the truth, the memorisation ratio at least min_memorisation.
+TARGETS = {"min_improved": 0.95, "max_gap": 0.03, "max_lik_err": 0.15, "min_memorisation": 0.9}
 
 PARAMETERS = P.COMMON_PARAMETERS + (
     "n_points",
@@ -121,6 +128,8 @@ class Settings:
     t_power: float = 2.0  # training times t = u^t_power, u ~ U[0, 1] (1: the exercise's U[0, 1])
     lr: float = 3e-3
     ema_decay: float = 0.0  # exponential moving average of the weights (0: none)
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay (0: plain Adam)
+    dropout: float = 0.0  # dropout after each hidden layer while training (0: none)
     warmup: int = 0  # linear learning-rate warm-up steps
     fused_adam: bool = True  # ≈ 10 % less per step on CPU, compute-bound (docs/recipes.md)
     samples_per_class: int = 1000  # C4/C5 samples of each class, for each sampler

@@ -91,3 +91,34 @@ def bonus(b, s) -> None:
     names = {a["method"]: bonus_name(a) for a in b.attempts}
     PC.bonus_trajectories(b.attempts, s.partition, names)
     plt.show()
+
+
+def data_size(study) -> None:
+    """The stored data-size study (the workflow's ``data_size_study`` record): per seed and
+    training-set size, the largest oracle − learned gap, the largest interior log-density
+    error and the smallest memorisation ratio, with their means and the targets."""
+    rec = study.records["data_size_study"]
+    runs, t = rec["runs"], rec["targets"]
+    panels = [
+        ("max_gap", "largest oracle − learned gap", t["max_gap"]),
+        ("max_lik_err", "largest |log p − truth| (nats)", t["max_lik_err"]),
+        ("min_memorisation", "smallest memorisation ratio", t["min_memorisation"]),
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.0))
+    sizes = [r["n_points"] for r in rec["rows"]]
+    for ax, (key, label, target) in zip(axes, panels, strict=True):
+        ax.scatter([r["n_points"] for r in runs], [r[key] for r in runs], s=14, alpha=0.7,
+                   label="one seed")  # fmt: skip
+        ax.plot(sizes, [r[key]["mean"] for r in rec["rows"]], "-", lw=1.2, label="mean")
+        ax.axhline(target, color="0.4", ls="--", lw=0.8, label="target")
+        ax.set_xscale("log")
+        ax.set_xlabel("training points")
+        ax.set_title(label, fontsize=10)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(
+        f"Data-size study ({rec['adam_steps']:,} Adam steps, seeds {', '.join(map(str, rec['seeds']))}; "
+        f"{rec['source'].rsplit('/', 1)[-1]})",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    plt.show()

@@ -3,9 +3,11 @@
 ``python -m genmod.sections.diffusion_conditional.seeds --seeds 0 1 2 3 4`` runs, for each
 seed, the notebook's ``train`` and ``samples`` steps with the profile's settings and prints
 the per-class accuracy of the learned model with the exercise's sampler, of the oracle under
-the same noise, and of the improved sampler, and each class's exact interior log-density
-error, with the largest oracle − learned gap, the smallest improved accuracy and the largest
-log-density error. ``--n-points``, ``--epochs`` and ``--set NAME=VALUE`` try another budget or
+the same noise, and of the improved sampler, each class's exact interior log-density error
+and each class's memorisation ratio (the median distance from the exercise sampler's samples
+to the nearest training point of the class over the same median for fresh true points; learned
+and oracle), with the largest oracle − learned gap, the smallest improved accuracy, the
+largest log-density error and the smallest memorisation ratio. ``--n-points``, ``--epochs`` and ``--set NAME=VALUE`` try another budget or
 training setting. Trained models go to the notebook's model cache, so ``make report`` with
 one of these seeds (and the same settings) reuses them.
 """
@@ -29,8 +31,9 @@ _CHECKS = {bool: P.check_bool, int: P.check_int, float: P.check_float, str: P.ch
 def check_seed(
     seed: int, profile: str = "default", device: str = "cpu", settings=None, **over
 ) -> dict:
-    """One seed: the per-class accuracies (learned, oracle, improved) and the training time
-    (``settings``: the profile's unless given)."""
+    """One seed: the per-class accuracies (learned, oracle, improved), log-density errors and
+    memorisation ratios (learned, oracle), and the training time (``settings``: the profile's
+    unless given)."""
     given = {"profile": profile, "seed": seed, "device": device, "cache_dir": "cache"}
     params = config.resolve_params({**given, "retrain": False, "bonus_target": [4.0, 5.5], **over})
     dev = resolve_device(params["device"])
@@ -38,7 +41,9 @@ def check_seed(
     setup = W.setup(params)
     t0 = time.perf_counter()
     trained = W.train(params, st, setup, dev)
-    rec = W.samples(params, st, setup, trained, dev).records
+    smp = W.samples(params, st, setup, trained, dev)
+    rec = smp.records
+    mem = W.memorisation(setup, smp).records["memorisation"]
     K = setup.K
     learned = [rec["samples"]["class_accuracy"][str(c)] for c in range(K)]
     oracle = [rec["samples"]["oracle_class_accuracy"][str(c)] for c in range(K)]
@@ -57,6 +62,9 @@ def check_seed(
         "min_improved": min(improved),
         "lik_err": lik_err,
         "max_lik_err": max(abs(e) for e in lik_err),
+        "memorisation": [mem["learned"][str(c)]["ratio"] for c in range(K)],
+        "memorisation_oracle": [mem["oracle"][str(c)]["ratio"] for c in range(K)],
+        "min_memorisation": min(mem["learned"][str(c)]["ratio"] for c in range(K)),
         "train_seconds": trained.records["train"]["seconds"],
         "from_cache": trained.records["train"]["from_cache"],
         "seconds": time.perf_counter() - t0,
@@ -72,6 +80,11 @@ def format_row(r: dict) -> str:
         f"seed {r['seed']:>3}  {cells}  gap {r['max_gap']:+.3f}  min improved "
         f"{r['min_improved']:.3f}  log p − truth "
         + " ".join(f"{e:+.2f}" for e in r["lik_err"])
+        + "  memorisation "
+        + " ".join(
+            f"{a:.2f}/{o:.2f}"
+            for a, o in zip(r["memorisation"], r["memorisation_oracle"], strict=True)
+        )
         + f"  train {r['train_seconds']:.0f} s"
         + (" (cached)" if r["from_cache"] else "")
     )
@@ -122,7 +135,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
     if settings.cpu_threads:
         torch.set_num_threads(settings.cpu_threads)
-    print("per class: learned (exercise sampler) / oracle (same noise) / improved sampler")
+    print(
+        "per class: learned (exercise sampler) / oracle (same noise) / improved sampler; "
+        "memorisation ratio learned / oracle"
+    )
     rows = []
     for s in args.seeds:
         rows.append(check_seed(s, args.profile, args.device, settings, **over))
@@ -130,10 +146,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     worst_gap = max(r["max_gap"] for r in rows)
     worst_imp = min(r["min_improved"] for r in rows)
     worst_lik = max(r["max_lik_err"] for r in rows)
+    worst_mem = min(r["min_memorisation"] for r in rows)
     print(
         f"over {len(rows)} seeds: largest oracle − learned gap {worst_gap:+.3f} (target ≤ 0.03), "
         f"smallest improved accuracy {worst_imp:.3f} (target ≥ 0.95), largest |log p − truth| "
-        f"{worst_lik:.3f} nats (target ≤ 0.15)"
+        f"{worst_lik:.3f} nats (target ≤ 0.15), smallest memorisation ratio {worst_mem:.2f} "
+        "(target ≥ 0.9)"
     )
     return rows
 

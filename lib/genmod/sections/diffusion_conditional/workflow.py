@@ -25,7 +25,8 @@ from genmod.diffusion.schedules import ExpSchedule, Schedule
 from genmod.diffusion.train import TrainConfig, train_denoiser
 from genmod.runtime import Streams
 from genmod.sections.common import Step
-from genmod.sections.diffusion_conditional.config import CLASS_NAMES, FIVE_REGIONS
+from genmod.sections.diffusion_conditional import studies as S
+from genmod.sections.diffusion_conditional.config import CLASS_NAMES, FIVE_REGIONS, TARGETS
 
 CLASS_DIM = 16  # size of the class embedding
 EDGE_BAND = 0.05  # the band of the edge share in spread_stats (C.spread_stats's default)
@@ -47,6 +48,7 @@ STREAMS = {
     "steering": 11,
     "prior_mismatch": 12,
     "posterior_mean": 13,
+    "memorisation": 14,
 }
 
 
@@ -96,6 +98,7 @@ def train(p: dict, st, s: Setup, device) -> Trained:
         x_gate=st.x_gate,
         output="precond",
         class_dim=CLASS_DIM,
+        dropout=st.dropout,
     )
     train_cfg = TrainConfig(
         epochs=p["epochs"],
@@ -107,6 +110,7 @@ def train(p: dict, st, s: Setup, device) -> Trained:
         batch_size=st.batch_size,
         t_power=st.t_power,
         fused_adam=st.fused_adam,
+        weight_decay=st.weight_decay,
     )
     model, history, from_cache = train_denoiser(
         model_cfg,
@@ -346,6 +350,78 @@ def analysis(st, s: Setup, smp: Samples) -> Step:
         "posterior_mean_inside": _js({t: _js(v) for t, v in posterior.items()}),
     }
     return Step({"analysis": record})
+
+
+def memorisation(s: Setup, smp: Samples) -> Step:
+    """C5: per class, the median distance from the exercise's sampler's samples to the
+    nearest training point of their class over the same median for as many fresh true points
+    (:func:`~genmod.diffusion.conditional.memorisation`), for the learned model and the
+    oracle (the same fresh points for both)."""
+    g = s.streams.generator
+    record = {
+        who: _js(C.memorisation(x, smp.labels, s.x0, s.lab0, s.partition, g("memorisation")))
+        for who, x in (("learned", smp.learned), ("oracle", smp.oracle))
+    }
+    record["n_points"] = len(s.x0)
+    return Step({"memorisation": record})
+
+
+def _spread(values) -> dict:
+    v = [float(x) for x in values]
+    return {"mean": float(np.mean(v)), "min": min(v), "max": max(v)}
+
+
+def meets_targets(run: dict) -> bool:
+    """Whether one seed's figures (a seeds-script row) meet all four :data:`TARGETS`."""
+    return (
+        run["min_improved"] >= TARGETS["min_improved"]
+        and run["max_gap"] <= TARGETS["max_gap"]
+        and run["max_lik_err"] <= TARGETS["max_lik_err"]
+        and run["min_memorisation"] >= TARGETS["min_memorisation"]
+    )
+
+
+def data_size_study(p: dict, st, trained: Trained, study: dict | None = None) -> Step:
+    """C5: the stored data-size study (:mod:`.studies`; ``study``: its content, else the file),
+    summarised per training-set size over its seeds, and whether its setting is this run's:
+    the same settings (the CPU threads aside), T and number of Adam steps (``matches``; the
+    names of what differs in ``differences``)."""
+    if study is None:
+        study = S.load()
+    ours = {k: v for k, v in st.to_json().items() if k not in S.IGNORED_SETTINGS}
+    theirs = study["settings"]
+    differences = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
+    if p["T"] != study["T"]:
+        differences.append("T")
+    if trained.config.steps(int(p["n_points"])) != study["adam_steps"]:
+        differences.append("Adam steps")
+    rows = []
+    for n in study["sizes"]:
+        runs = [r for r in study["runs"] if r["n_points"] == n]
+        rows.append(
+            {
+                "n_points": n,
+                "seeds": [r["seed"] for r in runs],
+                **{
+                    key: _spread(r[key] for r in runs)
+                    for key in ("max_gap", "min_improved", "max_lik_err", "min_memorisation")
+                },
+                "min_memorisation_oracle": _spread(min(r["memorisation_oracle"]) for r in runs),
+                "seeds_meeting_targets": sum(meets_targets(r) for r in runs),
+            }
+        )
+    keep = ("n_points", "seed", "max_gap", "min_improved", "max_lik_err", "min_memorisation")
+    record = {
+        "source": S.STUDY_SOURCE,
+        **{k: study[k] for k in ("command", "commit", "uncommitted_changes", "date", "device")},
+        **{k: study[k] for k in ("sizes", "seeds", "adam_steps", "T")},
+        "targets": dict(TARGETS),
+        "matches": not differences,
+        "differences": differences,
+        "rows": rows,
+        "runs": [{k: r[k] for k in keep} for r in study["runs"]],
+    }
+    return Step({"data_size_study": record})
 
 
 # --------------------------------------------------------------------------- C6
