@@ -40,8 +40,12 @@ ROW_KEYS = (
     "seed", "learned", "oracle", "improved", "max_gap", "min_improved", "lik_err",
     "max_lik_err", "memorisation", "memorisation_oracle", "min_memorisation", "train_seconds",
 )  # fmt: skip
-#: The source the study's numbers depend on (uncommitted changes there are recorded).
-SOURCES = ("lib/genmod/diffusion", "lib/genmod/sections/diffusion_conditional")
+#: The source the study's numbers depend on (uncommitted changes there are recorded): the
+#: science, the recipe and the measuring scripts, not the write-up.
+SOURCES = (
+    "lib/genmod/diffusion",
+    *(f"lib/genmod/sections/diffusion_conditional/{m}.py" for m in ("config", "seeds", "study")),
+)
 
 
 def _commit() -> tuple[str, bool]:
