@@ -13,7 +13,6 @@ from diffusion_conditional_fixtures import (
     make_record,
     no_property_record,
     per_class,
-    probe,
     spread,
     steering_less,
 )
@@ -50,13 +49,6 @@ def check(qid: str, rec: dict, verdict: str) -> Headline:
 @pytest.fixture
 def rec():
     return make_record()
-
-
-@pytest.fixture
-def rec5(rec):
-    """The record with a fifth probe (inside the frame), as the exercise asks for five."""
-    rec["probes"].append(probe(0.8, 0.8, 4, -7.5, 0.15, -0.8, -0.068))
-    return rec
 
 
 # --------------------------------------------------------------------------- registry
@@ -206,102 +198,3 @@ def test_headline_C5_differ_spread_each_way(edge, words, full):
 
 
 # --------------------------------------------------------------------------- C6
-def test_headline_C6_class_lower_outside_lower(rec5):
-    rec = rec5
-    h = check("C6", rec, "class lower; outside lower")
-    assert h.path == "probes.1.log_prob_bound" and h.reduce is None and h.value == -13.0
-    assert h.answer.startswith("A non-matching class lowers −L_T: at (-0.6, 0.3) class 2 scores")
-    assert "-13 ± 0.29 against -8 ± 0.14 for the matching class 0" in h.answer
-    assert "outside the square -22.6, below every inside point (-8 to -7)" in h.answer
-    assert "fewer than the 5" not in h.answer
-    text = A.c6(rec)
-    assert "the matching class scores higher" in text
-    assert "every inside point above every outside one, beyond the noise" in text
-
-
-def test_headline_C6_class_higher_and_same(rec5):
-    rec = rec5
-    rec["probes"][1]["log_prob_bound"] = -7.0
-    h = check("C6", rec, "class higher; outside lower")
-    assert h.value == -7.0 and "A non-matching class **raises** −L_T" in h.answer
-    assert "the non-matching class scores **higher**" in A.c6(rec)
-    rec["probes"][1]["log_prob_bound"] = -8.1
-    h = check("C6", rec, "class same; outside lower")
-    assert "leaves −L_T within the noise" in h.answer
-    assert "the two are within the noise" in A.c6(rec)
-
-
-def test_headline_C6_class_lower_overlap_and_outside_same(rec5):
-    rec = rec5
-    rec["probes"][3]["log_prob_bound"] = -5.0
-    h = check("C6", rec, "class lower; overlap")
-    assert "outside the square (-5) and inside (-8 to -7) overlap" in h.answer
-    assert "they overlap" in A.c6(rec)
-    rec["probes"][3]["log_prob_bound"] = -8.1
-    h = check("C6", rec, "class lower; outside same")
-    assert "the highest outside point (-8.1) is within the noise of the lowest" in h.answer
-    assert "within the noise of each other" in A.c6(rec)
-
-
-def test_headline_C6_class_mixed(rec):
-    # a second shared location where the non-matching class scores higher
-    rec["probes"].append(probe(0.35, 0.25, 3, -2.0, 0.1, 0.0, None, d=0.1, inside=False))
-    h = check("C6", rec, "class mixed; outside lower")
-    assert "moves −L_T either way" in h.answer and "(and 1 more location)" in h.answer
-    text = A.c6(rec)
-    assert "the matching class scores higher" in text
-    assert "the non-matching class scores **higher**" in text
-
-
-def test_headline_C6_no_pair_location_untested_few_probes(rec):
-    rec["probes"] = [rec["probes"][2]]
-    h = check("C6", rec, "no pair; location untested")
-    assert h.path == "probes.0.log_prob_bound" and h.value == -7.0
-    assert "No location is probed under a matching and a non-matching class" in h.answer
-    assert "not both inside and outside-the-square probes" in h.answer
-    assert "(1 probe, fewer than the 5 asked)" in h.answer
-    text = A.c6(rec)
-    assert "matching class" not in text and "points outside the square" not in text
-
-
-def test_headline_C6_no_pair_outside_lower(rec):
-    rec["probes"] = [rec["probes"][i] for i in (0, 2, 3)]
-    h = check("C6", rec, "no pair; outside lower")
-    assert h.path == "probes.2.log_prob_bound" and h.value == -22.6
-    assert h.figure == "highest −L_T outside the square"
-    assert "(3 probes, fewer than the 5 asked)" in h.answer
-
-
-# --------------------------------------------------------------------------- Bonus
-def test_headline_Bonus_reached_by_inversion(rec):
-    h = check("Bonus", rec, "reached")
-    assert h.path == "bonus.attempts.2.error" and h.value == 1.7e-6
-    assert h.answer.startswith("(4, 5.5) reached (within 0.01) by inverting DDIM")
-    assert "log-density -182 under N(0, I), typical -2.84" in h.answer
-    assert "at target 4.014, best of 50 5.500, inversion 1.70e-06, chosen noise 4.34e-01" in (
-        h.answer
-    )
-    text = A.bonus(rec)
-    assert "distance of **1.70e-06** — reached." in text and "not within 0.01, with ξ" in text
-
-
-def test_headline_Bonus_reached_by_other_attempts(rec):
-    a0, _, a2, a3 = rec["bonus"]["attempts"]
-    a0["error"], a2["error"], a3["error"] = 0.004, 0.5, 0.001
-    h = check("Bonus", rec, "reached")
-    assert h.path == "bonus.attempts.3.error" and h.value == 0.001
-    assert "by starting at the target and choosing the noise;" in h.answer
-    assert "its z" not in h.answer
-    text = A.bonus(rec)
-    assert "distance **0.004** — reached" in text and "— reached, with ξ" in text
-
-
-def test_headline_Bonus_not_reached(rec):
-    _, _, a2, a3 = rec["bonus"]["attempts"]
-    a2["error"], a3["error"] = 0.5, 0.2
-    h = check("Bonus", rec, "not reached")
-    assert h.path == "bonus.attempts.3.error" and h.value == 0.2
-    assert "(4, 5.5) not reached: no attempt ends within 0.01 of it" in h.answer
-    assert "inversion 5.00e-01, chosen noise 2.00e-01" in h.answer
-    text = A.bonus(rec)
-    assert "— reached" not in text and text.count("not within 0.01") == 2

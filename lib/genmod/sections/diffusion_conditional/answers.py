@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from genmod.sections.diffusion_conditional import answers_probes, findings, findings_probes
 from genmod.sections.diffusion_conditional.answers_common import (  # noqa: F401
     RHO_STRONG,
     WITHIN_TRUTH,
@@ -31,14 +32,6 @@ from genmod.sections.diffusion_conditional.answers_common import (  # noqa: F401
     _snr_span,
     _solver_text,
     spearman,
-)
-from genmod.sections.diffusion_conditional.answers_probes import (  # noqa: F401
-    bonus,
-    c6,
-    c6_interior_table,
-    c6_table,
-    h_bonus,
-    h_c6,
 )
 from genmod.sections.diffusion_conditional.config import EXERCISE_POINTS, TARGETS
 from genmod.sections.markdown import compare, pct, plural, pooled_se, table
@@ -852,7 +845,10 @@ def _sweep(rec, n: int) -> str:
     return text
 
 
-ANSWERS = {"C1": c1, "C2": c2, "C3": c3, "C4": c4, "C5": c5, "C6": c6, "Bonus": bonus}
+ANSWERS = {"C1": c1, "C2": c2, "C3": c3, "C4": c4, "C5": c5, **answers_probes.ANSWERS}
+#: Questions answered by a finding and its templates (C1-C5 here, C6 and the bonus there)
+FINDINGS = {**findings.FINDINGS, **findings_probes.FINDINGS}
+TEMPLATES = findings.TEMPLATES
 
 
 # --------------------------------------------------------------------------- short answers
@@ -1050,5 +1046,5 @@ def h_c5(rec: dict) -> Headline:
 
 
 HEADLINES = {
-    "C1": h_c1, "C2": h_c2, "C3": h_c3, "C4": h_c4, "C5": h_c5, "C6": h_c6, "Bonus": h_bonus,
+    "C1": h_c1, "C2": h_c2, "C3": h_c3, "C4": h_c4, "C5": h_c5, **answers_probes.HEADLINES,
 }  # fmt: skip

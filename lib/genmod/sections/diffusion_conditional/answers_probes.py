@@ -628,3 +628,7 @@ def h_bonus(rec: dict) -> Headline:
         rec, f"bonus.attempts.{best}.error", "final distance of the closest attempt to the target",
         text, "reached" if ok else "not reached", fmt=".2e",
     )  # fmt: skip
+
+
+ANSWERS = {"C6": c6, "Bonus": bonus}
+HEADLINES = {"C6": h_c6, "Bonus": h_bonus}
