@@ -134,10 +134,7 @@ def outcomes(qid: str, r: dict) -> dict:
 
 
 def test_answer_ids_are_the_recorded_ones():
-    assert set(A.ANSWERS) | set(G.FINDINGS) == {"data", "A1", "A2", "A3", "A4", "A5"}
-    assert not set(A.ANSWERS) & set(G.FINDINGS)
-    for f in A.ANSWERS.values():
-        assert isinstance(f(rec()), str)
+    assert set(G.FINDINGS) == {"data", "A1", "A2", "A3", "A4", "A5"} and A.ANSWERS == {}
     for qid in G.FINDINGS:
         assert full(qid, rec())
 
@@ -215,13 +212,17 @@ def test_answer_a1_settings_branches():
     t = full("A1", rec())
     assert "moving average" not in t and "Early stopping" not in t and "cache" not in t
     assert "fell from 10.800" in t and "**6.500** at step 2" in t and "perplexity 665" in t
-    assert "warm-up 2 steps" in t and "on cpu" in t and "(contributing 0.55 nats" in t
+    assert (
+        "warms up linearly to 0.001 over 2 steps" in t
+        and "on cpu" in t
+        and "(contributing 0.55 nats" in t
+    )
     t = full("A1", rec(train={"config": {"ema_decay": 0.995, "patience": 3, "label_smoothing": 0.05,
                                    "warmup_iters": 1},
                         "stopped_early": True, "steps_done": 3, "evals_after_best": 3,
                         "from_cache": True}))  # fmt: skip
     assert "d = min(0.995, (1 + k)/(10 + k)) (0.182 at the kept step)" in t  # step 2: k = 1
-    assert "warm-up 1 step," in t
+    assert "over 1 step, then decays along a cosine to 0.0001 at step 4" in t
     assert "Early stopping ended the run at step 3 of 4, 3 evaluations after" in t
     assert "loaded from the cache" in t and "−ln(ε/V) = 13.8" in t
     t = full("A1", rec(train={"config": {"patience": 1}, "stopped_early": True, "steps_done": 3,
@@ -238,69 +239,6 @@ def test_answer_a1_no_unseen_tokens_and_short_runs():
     assert "1.1 passes" in full("A1", rec(data={"train_tokens": 120}))
 
 
-# ---------------------------------------------------------------------------- A2
-def test_answer_a2_success():
-    t = A.a2(rec())
-    assert "reached after **7 steps** (limit 40)" in t and "At the wrong positions" not in t
-    assert "(cross-entropy + hinge) went from 3.000 to 1.000" in t and "from 2.000 to 0.900" in t
-    assert "the target token itself at 2 of 3 positions" in t
-    assert "emit 'a a a', not the target: the optimised vectors work" in t
-    assert "reached it after 12 steps" in t and "never occur" not in t
-
-
-def test_answer_a2_failure_states_margins_and_limits():
-    inv = {"success": False, "steps": None, "decoded": "the dog sat",
-           "correct_history": [0, 2, 2], "final_margins": [1.2, -0.25, 0.5],
-           "reachability": [{"token": " cat", "token_id": 3797, "positions": [1],
-                             "found": False, "best_margin": -0.4}],
-           "unreachable_tokens": [[" cat", -0.4]],
-           "random_init": {"success": False, "steps": None, "decoded": "a b c", "n_correct": 1}}  # fmt: skip
-    t = A.a2(rec(inversion=inv))
-    assert "**not** reached in 40 steps" in t and "(2 of 3 positions right)" in t
-    assert "' cat' at position 1: -0.250" in t and "no point where the token is the argmax" in t
-    assert "(best margin -0.400)" in t and "not that none exists" in t
-    assert "cannot" not in t and "optimiser's" not in t  # nothing beyond what was measured
-    assert "did not reach it in 40 steps (final decoding 'a b c', 1 of 3 positions right)" in t
-    assert t.endswith("not the target.")  # no claim about a solution that was not found
-
-
-def test_answer_a2_failure_found_and_mixed():
-    reach = [{"token": " cat", "token_id": 3797, "positions": [1], "found": True,
-              "best_margin": 0.3},
-             {"token": " sat", "token_id": 3332, "positions": [2], "found": False,
-              "best_margin": -0.1}]  # fmt: skip
-    inv = {"success": False, "steps": None, "final_margins": [1.0, -0.2, -0.3]}
-    t = A.a2(rec(inversion={**inv, "reachability": reach[:1]}))
-    assert "points where the token is the argmax (best margin +0.300)" in t
-    assert "no point where" not in t and "need not be one the blocks below it produce" in t
-    t = A.a2(rec(inversion={**inv, "reachability": reach}))
-    assert "for ' sat' no point where" in t and "for ' cat' points where" in t
-
-
-def test_answer_a2_choices():
-    t = A.a2(rec(inversion={"margin": 0.0, "max_norm": 2.0, "init": "random",
-                            "hard_prompt_success": True, "word_counts": {"the": 5, "cat": 0}}))  # fmt: skip
-    assert "the loss (cross-entropy) went from 3.000 to 1.000" in t and "hinge" not in t
-    assert "rows capped at norm 2.0" in t and "random vectors" in t
-    assert "emit the target sentence too" in t and "the word 'cat' never occurs" in t
-    t = A.a2(rec(inversion={"word_counts": {"cat": 0, "sat": 0}}))
-    assert "the words 'cat', 'sat' never occur in the book" in t
-    assert "(`<|endoftext|>` followed by the sentence" in A.a2(rec())
-
-
-def test_answer_a2_tables():
-    t = A.a2_history_table(rec())
-    assert (
-        "loss (cross-entropy + hinge)" in t and "| 2 | `'the cat sat'` | 1.000 | 0.900 | 3/3 |" in t
-    )
-    assert "first and last six" not in t
-    many = [[i, f"t{i}"] for i in range(3)] * 5
-    t = A.a2_history_table(rec(inversion={"decoded_history": many, "margin": 0.0}))
-    assert "first and last six" in t and "loss (cross-entropy) |" in t and t.count("\n| ") == 13
-    t = A.a2_nearest_table(rec())
-    assert "| 1 | `' cat'` | `' dog'` (0.50) | 2.00 | +0.800 |" in t
-
-
 # ---------------------------------------------------------------------------- A3
 def test_answer_a3_probabilities_are_labelled():
     t = full("A3", rec())
@@ -308,10 +246,13 @@ def test_answer_a3_probabilities_are_labelled():
         "sampling distribution (temperature 0.8, top-k 40) gave its first token probability 0.188"
         in t
     )
-    assert "model's own distribution (temperature 1, no top-k) 0.0625" in t
+    assert "and the model's own distribution (temperature 1, no top-k) gave it 0.0625" in t
     assert "' far' was drawn from (probability 0.25 under that sampling distribution, 0.125" in t
-    assert "training split 'ran' occurs 7 times" in t and "3 of them right after 'dog'" in t
-    assert "whole book 9 and 4 times" in t and "does not occur verbatim" in t
+    assert (
+        "training split 'ran' occurs as a whole word (any case) 7 times" in t
+        and "3 of them right after 'dog'" in t
+    )
+    assert "whole book 9 times and 4 times" in t and "does not occur verbatim" in t
     assert "cropped" not in t and "bound" not in t and "first token of its context ('The')" in t
 
 
@@ -338,7 +279,10 @@ def test_answer_a3_cropped_context_and_bound():
 
 def test_answer_a3_without_sampler_probability():
     t = full("A3", rec(attention={"word11_sample_prob": None}))
-    assert "gave its first token 0.0625" in t and "sampling distribution (temperature" not in t
+    assert (
+        "gave its first token probability 0.0625" in t
+        and "sampling distribution (temperature" not in t
+    )
 
 
 def test_generated_text_and_attention_table():
@@ -494,10 +438,9 @@ def test_workflow_records_render_every_answer():
                  W.logprob(params, st, trained)):  # fmt: skip
         r.update(step.records)
     r = json.loads(json.dumps(to_jsonable(r)))
-    for qid, f in A.ANSWERS.items():
-        assert f(r), qid
     for qid in G.FINDINGS:
         assert full(qid, r), qid
+    assert A.a2_history_table(r) and A.a2_nearest_table(r)
     lp = r["logprob"]
     assert lp["sentence"] == "".join(lp["tokens"])  # the drawn tokens, not re-tokenised text
     assert lp["total"] == pytest.approx(sum(lp["sampler_logprobs"]), abs=1e-4)

@@ -1,4 +1,4 @@
-"""Section 03's short answers (``HEADLINES``) on the hand-made records of
+"""Section 03's short answers (rendered from the findings) on the hand-made records of
 test_answers_autoregressive_gpt: the verdict on each side of every comparison, the key words
 of the one-line answer, its agreement with the full answer, and the figure read from the
 record."""
@@ -19,12 +19,9 @@ EXERCISE = Path(__file__).resolve().parents[1] / "docs" / "exercise.md"
 
 
 def _check(qid: str, r: dict, verdict: str, *words: str):
-    if qid in G.FINDINGS:  # the short answer rendered from the finding, as the run records it
-        f = G.FINDINGS[qid](r)
-        answer = render(G.TEMPLATES, f, "short")
-        h = headline(r, f.path, f.figure, answer, f.verdict, f.fmt, f.reduce)
-    else:
-        h = A.HEADLINES[qid](r)
+    f = G.FINDINGS[qid](r)  # the short answer rendered from the finding, as the run records it
+    answer = render(G.TEMPLATES, f, "short")
+    h = headline(r, f.path, f.figure, answer, f.verdict, f.fmt, f.reduce)
     assert h.verdict == verdict
     for w in words:
         assert w in h.answer, (w, h.answer)
@@ -35,8 +32,8 @@ def _check(qid: str, r: dict, verdict: str, *words: str):
 
 def test_headline_ids_are_the_question_ids():
     ids = {"A1", "A2", "A3", "A4", "A5"}
-    assert set(A.QUESTIONS) == set(A.HEADLINES) | set(G.FINDINGS) - {"data"} == ids
-    assert ids == {q for q in (*A.ANSWERS, *G.FINDINGS) if re.fullmatch(r"A\d", q)}
+    assert set(A.QUESTIONS) == set(G.FINDINGS) - {"data"} == ids and A.HEADLINES == {}
+    assert ids == {q for q in G.FINDINGS if re.fullmatch(r"A\d", q)}
 
 
 def test_headline_A1_overfitting():
@@ -69,22 +66,6 @@ def test_headline_A1_untrained():
     r = rec(train=_hist([10.8, 10.9, 11.0], [10.8, 10.9, 11.0]))
     h = _check("A1", r, "untrained", "never fell below", "10.800", "untrained model")
     assert h.value == 10.8 and "untrained model" in full("A1", r)
-
-
-# ---------------------------------------------------------------------------- A2
-def test_headline_A2_reached():
-    r = rec()
-    h = _check("A2", r, "reached", "Yes", "after **7 steps** (limit 40)", "do not")
-    assert h.value == 3 and "positions decoded right" in h.figure
-    assert "reached after **7 steps**" in A.a2(r)
-    h = _check("A2", rec(inversion={"hard_prompt_success": True}), "reached", "do too")
-
-
-def test_headline_A2_not_reached():
-    r = rec(inversion={"success": False, "steps": None, "correct_history": [0, 2, 1],
-                       "decoded": "the dog a"})  # fmt: skip
-    h = _check("A2", r, "not reached", "No", "not reached in 40 steps", "1 of 3 positions right")
-    assert h.value == 1 and "**not** reached in 40 steps" in A.a2(r)
 
 
 # ---------------------------------------------------------------------------- A3

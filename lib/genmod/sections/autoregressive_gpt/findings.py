@@ -14,6 +14,7 @@ from pathlib import Path
 
 from genmod.gpt.logprob import SENTENCE_END_RE
 from genmod.gpt.train import TrainConfig
+from genmod.sections.autoregressive_gpt.findings_a2 import a2
 from genmod.sections.findings import (
     Finding,
     above,
@@ -279,4 +280,4 @@ def a5(rec: dict) -> Finding:
     )  # fmt: skip
 
 
-FINDINGS = {"data": data, "A1": a1, "A3": a3, "A4": a4, "A5": a5}
+FINDINGS = {"data": data, "A1": a1, "A2": a2, "A3": a3, "A4": a4, "A5": a5}
