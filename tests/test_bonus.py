@@ -37,9 +37,10 @@ def test_ddim_inverse_is_the_inverse_of_ddim(small_model):
     z = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         x = sample_ddim(small_model, z, ts, SCHED)
-    z2, nfe = B.ddim_inverse(small_model, x, ts, SCHED)
-    assert torch.allclose(z2, z, atol=1e-4)
-    assert nfe >= 50
+    inv = B.ddim_inverse(small_model, x, ts, SCHED)
+    assert torch.allclose(inv.z, z, atol=1e-4)
+    assert inv.nfe >= 50 and inv.converged and inv.unconverged_steps == 0
+    assert 0 <= inv.residual <= inv.tol and 1 <= inv.iterations < 50
 
 
 @pytest.mark.parametrize("target", [[4.0, 5.5], [-3.0, 2.5]])
@@ -47,7 +48,7 @@ def test_principled_inversion_reaches_targets_simple_attempt_does_not(small_mode
     T = 60
     a = B.invert_ddim(small_model, target, SCHED, T)
     assert a.reached(0.01), a.error
-    assert a.principled and a.method == "invert_ddim"
+    assert a.principled and a.method == "invert_ddim" and a.extra["inversion_converged"]
     assert len(a.trajectory) == T + 1 and a.trajectory[0][0] == 1.0 and a.trajectory[-1][0] == 0.0
     assert a.trajectory[-1][1:] == pytest.approx(a.final)
     # z lies far outside the N(0, I) typical set (P(‖z‖ > 5) = e^{-12.5}).

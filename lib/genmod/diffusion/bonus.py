@@ -11,15 +11,18 @@ Attempts, each returning an :class:`Attempt` with its measured final distance:
 - :func:`invert_ddim` (principled): the exercise's DDIM is a deterministic, invertible map
   z ↦ x. Walk its time grid backwards from x_T = target, solving each Euler step
   x_{i+1} = x_i + σ̇(t_i)·ε̂(x_i, t_i)·(t_{i+1} − t_i) for x_i by fixed-point iteration
-  (a contraction: |σ̇·Δt·∂ε̂/∂x| ≈ 5/T ≪ 1), then sample from that z. Up to float
-  round-off the sampler returns the target.
+  (a contraction when |σ̇·Δt·∂ε̂/∂x| ≈ 5/T < 1, see :func:`contraction`), then sample from
+  that z. When every step converged the sampler returns the target up to float round-off;
+  for few steps (T ≤ 5) the iteration diverges, and the attempt records that it did not
+  converge (:class:`Inversion`).
 - :func:`optimise_noise` (principled): choose the stochastic sampler's z and per-step
   noises ξ_i by gradient descent through the sampler (Adam on ‖x_final − target‖²).
   The step displacements u_i = λ·g(t_i)·√|dt|·ξ_i are the optimised variables, which puts
   every step on the same scale; the ξ_i they imply are reported (how atypical they are).
 
 For a perfect denoiser far from the data, x̂_0 is the data's nearest point and the DDIM
-drift shrinks the distance to it in proportion to σ(t) (by σ(0)/σ(1) = e⁻⁵ over the run),
+drift shrinks the distance to it in proportion to σ(t) (by σ(0)/σ(1) = e⁻⁵ over the run in
+continuous time; by |1 − 5/T|^T over T Euler steps, :func:`perfect_denoiser_scale`),
 so reaching a far target needs a start (or noises) far outside the N(0, I) typical set;
 :class:`Attempt` records ‖z‖ and the prior's log density of it.
 """
@@ -132,38 +135,95 @@ def best_of_n(
     )
 
 
+@dataclass
+class Inversion:
+    """The outcome of :func:`ddim_inverse`: the start z, and whether every step's fixed-point
+    iteration converged (its relative change fell to ``tol``)."""
+
+    z: torch.Tensor
+    nfe: int  # model evaluations in all
+    iterations: int  # the most fixed-point iterations any one step used
+    residual: float  # the largest last relative change over the steps (inf: overflowed)
+    unconverged_steps: int  # steps whose iteration stopped above ``tol`` (or overflowed)
+    tol: float
+
+    @property
+    def converged(self) -> bool:
+        return self.unconverged_steps == 0
+
+    def to_json(self) -> dict:
+        return {
+            "inversion_nfe": self.nfe,
+            "inversion_iterations": self.iterations,
+            "inversion_residual": self.residual,
+            "inversion_unconverged_steps": self.unconverged_steps,
+            "inversion_tol": self.tol,
+            "inversion_converged": self.converged,
+        }
+
+
+def contraction(schedule: Schedule, T: int) -> float:
+    """The largest factor |σ̇(t_i)·Δt/σ(t_i)| over the exercise's T-step grid: far from the
+    data a perfect denoiser's ε̂ = (x − x̂_0)/σ has ∂ε̂/∂x = I/σ, so this is how much the
+    fixed-point map of :func:`ddim_inverse` scales a change per iteration (5/T for
+    σ = e^{5(t−1)}): it converges when below 1 and diverges above."""
+    ts = time_grid(T)
+    t, dt = ts[:-1], ts[1:] - ts[:-1]
+    return float((schedule.sigma_dot(t) * dt / schedule.sigma(t)).abs().max())
+
+
+def perfect_denoiser_scale(schedule: Schedule, T: int) -> float:
+    """The factor by which the exercise's T-step DDIM scales a far point's distance to the
+    data for a perfect denoiser (whose x̂_0 far from the data is the data's nearest point p):
+    each Euler step x ← x + σ̇·(x − p)/σ·Δt multiplies x − p by 1 + σ̇Δt/σ, so the run by
+    Π_i |1 + σ̇(t_i)Δt_i/σ(t_i)| (|1 − 5/T|^T for σ = e^{5(t−1)}; σ(0)/σ(1) as T → ∞)."""
+    ts = time_grid(T)
+    t, dt = ts[:-1], ts[1:] - ts[:-1]
+    return float((1 + schedule.sigma_dot(t) * dt / schedule.sigma(t)).abs().prod())
+
+
 @torch.no_grad()
 def ddim_inverse(
     eps_model, x, ts, schedule: Schedule, c=None, iters: int = 50, tol: float = 1e-6
-) -> tuple[torch.Tensor, int]:
+) -> Inversion:
     """z with sample_ddim(eps_model, z, ts) = x: invert each Euler step by fixed point.
 
     Step i of DDIM: x_{i+1} = x_i + σ̇(t_i)·ε̂(x_i, t_i)·(t_{i+1} − t_i). Given x_{i+1},
     iterate x_i ← x_{i+1} − σ̇(t_i)·ε̂(x_i, t_i)·(t_{i+1} − t_i) from x_i = x_{i+1} until the
-    change is below ``tol``·(1 + |x|). Returns z and the total model evaluations.
+    change is below ``tol``·(1 + |x|), at most ``iters`` times. The map contracts by about
+    :func:`contraction` per iteration far from the data, so for few steps (T ≤ 5 with the
+    exercise's schedule) it need not converge: the returned :class:`Inversion` says so (a
+    step that overflows stops the inversion, with an infinite residual).
     """
-    nfe = 0
+    nfe, most, worst, bad = 0, 0, 0.0, 0
     for i in reversed(range(len(ts) - 1)):
         t, t_next = float(ts[i]), float(ts[i + 1])
         sdot = float(schedule.sigma_dot(torch.tensor(t, dtype=torch.float64)))
         tt = torch.tensor(t, dtype=x.dtype, device=x.device)
-        xi = x
-        for _ in range(iters):
+        xi, rel, done, used = x, math.inf, False, 0
+        while used < iters:
             new = x - sdot * eps_model(xi, tt, c) * (t_next - t)
-            nfe += 1
-            done = (new - xi).abs().max() <= tol * (1 + new.abs().max())
+            nfe, used = nfe + 1, used + 1
+            change, scale = (new - xi).abs().max(), 1 + new.abs().max()
+            rel, done = float(change / scale), bool(change <= tol * scale)
             xi = new
-            if done:
+            if done or not math.isfinite(rel):
                 break
+        most = max(most, used)
         x = xi
-    return x, nfe
+        if not math.isfinite(rel):  # overflowed: this step and the ones before it are lost
+            return Inversion(x, nfe, most, math.inf, bad + i + 1, tol)
+        worst, bad = max(worst, rel), bad + (not done)
+    return Inversion(x, nfe, most, worst, bad, tol)
 
 
 def invert_ddim(eps_model, target, schedule: Schedule, T: int, c=None, device="cpu"):
-    """Principled attempt: z = DDIM⁻¹(target) (step-by-step fixed point), then DDIM(z)."""
+    """Principled attempt: z = DDIM⁻¹(target) (step-by-step fixed point), then DDIM(z); the
+    attempt records whether the inversion converged (:class:`Inversion`)."""
     ts = time_grid(T)
     lab = _labels(c, device)
-    z, nfe = ddim_inverse(eps_model, _target(target).to(device), ts, schedule, lab)
+    inv = ddim_inverse(eps_model, _target(target).to(device), ts, schedule, lab)
+    z = inv.z
     x, path = _ddim_with_path(eps_model, z, ts, schedule, lab)
     return _attempt(
         "invert_ddim",
@@ -174,7 +234,8 @@ def invert_ddim(eps_model, target, schedule: Schedule, T: int, c=None, device="c
         z.cpu(),
         path,
         {
-            "inversion_nfe": nfe,
+            **inv.to_json(),
+            "inversion_contraction": contraction(schedule, T),
             "z_log_prior": float(gaussian_log_prob(z.cpu().double())[0]),
         },
     )

@@ -432,6 +432,7 @@ def probes(p: dict, st, s: Setup, trained: Trained, device) -> Step:
         trained.model, probe_points, s.partition, s.schedule, p["T"], st.eq9_draws, st.ode_steps,
         s.streams.generator("probes"), device,
     )  # fmt: skip
+    weight = L.eq9_weight(s.schedule, p["T"])  # −L_T ≈ −weight·d² far off, perfect denoiser
     out = []
     for i, (px, py, pc) in enumerate(probe_points):
         truth = float(est.truth[i])
@@ -450,10 +451,13 @@ def probes(p: dict, st, s: Setup, trained: Trained, device) -> Step:
                 "reconstruction": float(est.reconstruction[i]),
                 "prior_kl": float(est.prior_kl[i]),
                 "distance_to_region": float(est.distance_to_region[i]),
+                "far_bound_perfect": -weight * float(est.distance_to_region[i]) ** 2,
                 "solver": est.solver,
             }
         )
-    return Step({"probes": out})
+    s0, s1 = s.schedule.sigma_min, s.schedule.sigma_max
+    eq9 = {"T": p["T"], "weight": weight, "weight_limit": (s0**-2 - s1**-2) / 2}
+    return Step({"probes": out, "eq9": eq9})
 
 
 def _grid(n: int) -> tuple[np.ndarray, torch.Tensor]:
@@ -629,9 +633,20 @@ def bonus(p: dict, st, s: Setup, trained: Trained, device) -> Bonus:
             "reached": other_inv.reached(0.01),
             "method": other_inv.method,
             "z": other_inv.z,
+            **{
+                k: other_inv.extra[k]
+                for k in (
+                    "inversion_converged",
+                    "inversion_residual",
+                    "inversion_unconverged_steps",
+                )
+            },
         },
         "tolerance": 0.01,
         "target_distance_to_region": dist(tgt),
+        "target_distance_to_data": min(
+            float(C.distance_to_region([tgt], part, c)[0]) for c in range(s.K)
+        ),
         "target_in_square": bool(part.label(np.array([tgt]))[0] >= 0),
         "nearest_training_distance": (
             float(np.linalg.norm(own - np.asarray(tgt), axis=1).min()) if len(own) else None
@@ -639,5 +654,9 @@ def bonus(p: dict, st, s: Setup, trained: Trained, device) -> Bonus:
         "nearest_training_distance_any": float(d_train.min()),
         "typical_z_log_prior": -math.log(2 * math.pi) - 1.0,  # E log N(z; 0, I) in 2D
         "sigma_ratio": sched.sigma_min / sched.sigma_max,
+        "sigma_max": sched.sigma_max,
+        # far from the data, a perfect denoiser's T Euler steps scale the distance to the data
+        # by this factor (the continuous-time σ(0)/σ(1) only as T → ∞)
+        "perfect_denoiser_scale": B.perfect_denoiser_scale(sched, T),
     }
     return Bonus({"bonus": record}, full)
