@@ -241,6 +241,8 @@ def record() -> dict:
                         "oracle_matched",
                         "learned_standard",
                         "oracle_standard",
+                        "learned_matched_denoised",
+                        "oracle_matched_denoised",
                     )
                 },
                 "eq9": {
@@ -262,6 +264,8 @@ def record() -> dict:
             "runs": 10,
             "inside_fraction": [0.88, 0.92, 1.0],
             "mean_spread": 0.7,
+            "max_abs_value": 1.9,
+            "n_points": 50,
         },
         "trajectories": {
             "ddim": {
@@ -280,6 +284,7 @@ def record() -> dict:
                 "end_inside": 4,
                 "identical_to_ddim": False,
             },  # fmt: skip
+            "path_ratio_difference": {"mean": 4.97, "stderr": 0.3, "n": 4},
             "n_points": 4,
             "start_scale": 1.4,
             "lam": 1.0,

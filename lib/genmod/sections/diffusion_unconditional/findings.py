@@ -1,7 +1,11 @@
 """Section 01's findings: per question, a pure function of the record returning what its
 answer decides (:class:`~genmod.sections.findings.Finding`); the prose is in ``templates/``.
 
-Convention: ``±`` is one standard error.
+Convention, for the whole section: ``±`` is one standard error (a difference is called beyond
+the noise at two standard errors, an energy distance beyond the noise floor's spread). The
+questions' findings live one module each: U2 and the floor in ``findings_u2``, U3 in
+``findings_u3``, U4 in ``findings_u4``, U5 in ``findings_u5``, the likelihood check in
+``findings_likelihood``; U1 and U6 here.
 """
 
 from __future__ import annotations
@@ -9,6 +13,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from genmod.sections.diffusion_unconditional.findings_likelihood import likelihood
+from genmod.sections.diffusion_unconditional.findings_u2 import floor, u2
+from genmod.sections.diffusion_unconditional.findings_u3 import u3
+from genmod.sections.diffusion_unconditional.findings_u4 import u4
+from genmod.sections.diffusion_unconditional.findings_u5 import u5
 from genmod.sections.findings import (
     Finding,
     above,
@@ -135,4 +144,5 @@ def u6(rec: dict) -> Finding:
     )  # fmt: skip
 
 
-FINDINGS = {"U1": u1, "U6": u6}
+FINDINGS = {"floor": floor, "U1": u1, "U2": u2, "U3": u3, "U4": u4, "U5": u5,
+            "likelihood": likelihood, "U6": u6}  # fmt: skip
