@@ -585,6 +585,17 @@ class Bonus(Step):
     attempts: list  # each attempt's full record (trajectory not thinned)
 
 
+def _other_target(tgt, s: Setup, model, T: int, device) -> dict:
+    """The bonus's inversion for a second target (the first of OTHER_TARGETS that differs),
+    with its convergence record."""
+    other = next(o for o in OTHER_TARGETS if o != tgt)
+    c_o = C.nearest_class(s.partition, other)
+    inv = B.invert_ddim(model, other, s.schedule, T, c=c_o, device=device)
+    keep = ("inversion_converged", "inversion_residual", "inversion_unconverged_steps")
+    return {"target": other, "class": c_o, "error": inv.error, "reached": inv.reached(0.01),
+            "method": inv.method, "z": inv.z, **{k: inv.extra[k] for k in keep}}  # fmt: skip
+
+
 def bonus(p: dict, st, s: Setup, trained: Trained, device) -> Bonus:
     """Bonus: four attempts to make the model output ``bonus_target`` (two simple, two
     principled), the same inversion for a second target, and the distances that say how
@@ -603,9 +614,7 @@ def bonus(p: dict, st, s: Setup, trained: Trained, device) -> Bonus:
             generator=g("bonus_noise"), c=c_b, device=device,
         ),
     ]  # fmt: skip
-    other = next(o for o in OTHER_TARGETS if o != tgt)
-    c_o = C.nearest_class(part, other)
-    other_inv = B.invert_ddim(model, other, sched, T, c=c_o, device=device)
+    other = _other_target(tgt, s, model, T, device)
     att = [a.to_json() for a in attempts]
     full = [dict(a) for a in att]
     best = min((a for a in attempts if a.principled), key=lambda a: a.error)
@@ -626,22 +635,7 @@ def bonus(p: dict, st, s: Setup, trained: Trained, device) -> Bonus:
         "error": best.error,
         "method": best.method,
         "attempts": att,
-        "other_target": {
-            "target": other,
-            "class": c_o,
-            "error": other_inv.error,
-            "reached": other_inv.reached(0.01),
-            "method": other_inv.method,
-            "z": other_inv.z,
-            **{
-                k: other_inv.extra[k]
-                for k in (
-                    "inversion_converged",
-                    "inversion_residual",
-                    "inversion_unconverged_steps",
-                )
-            },
-        },
+        "other_target": other,
         "tolerance": 0.01,
         "target_distance_to_region": dist(tgt),
         "target_distance_to_data": min(
