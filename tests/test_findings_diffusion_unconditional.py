@@ -6,7 +6,7 @@ import math
 import re
 
 import pytest
-from diffusion_unconditional_fixtures import record, with_
+from diffusion_unconditional_fixtures import NO_SMALL_T, record, sigma_grid, with_
 from genmod.sections import findings as F
 from genmod.sections.diffusion_unconditional import findings as U
 from genmod.sections.summary import headline
@@ -186,3 +186,137 @@ def test_headline_U1_untested(rec):
     h = short_u1(r, "untested")
     assert "not testable with one path" in full_u1(r)
     assert "both not testable" in h.answer
+
+
+# ---------------------------------------------------------------- U2-U5, likelihood
+UP = [1.0 + 0.001 * e for e in range(200)]
+FLAT = [1.7 + 0.05 * ((-1) ** e) for e in range(200)]
+SIGMA_UNIFORM = {"sigma_min": math.exp(-5), **sigma_grid("uniform")}
+KARRAS = {"sigma_min": math.exp(-5), "sigma": [1.0] + [0.01] * 19 + [math.exp(-5)]}
+ST, SM, AB = "steps.", "samples.", "ablation."
+EB, ED = ST + "edge_band", ST + "energy_distance"
+
+#: (question, changes to the record, claim, its outcome, a sentence part printed, one not printed)
+SIDES = [
+    ("U2", {}, "trend", "less", "The loss falls from 1.978", "rises"),
+    ("U2", {"train.loss_history": UP}, "trend", "more", "The loss rises from", "falls"),
+    ("U2", {"train.loss_history": FLAT}, "trend", "same", "The loss stays within the noise", None),
+    ("U2", {"train.loss_history": [1.9], "train.initial_loss_window": 1,
+            "train.final_loss_window": 1}, "trend", "untestable", "cannot be tested", "falls"),
+    ("U2", {}, "from_cache", False, "trained in 3.4 s", "cache"),
+    ("U2", {"train.from_cache": True}, "from_cache", True, "loaded from the cache", "trained in"),
+    ("U2", {}, "mostly_irreducible", True, "most of the loss is the part", None),
+    ("U2", {"train.oracle_loss.mean": 0.5}, "mostly_irreducible", False, "of the initial loss;",
+     "most of the loss"),
+    ("U2", {"train.loss_history": [0.0] * 200}, "share_measured", False, "(20 draws); the",
+     "of the initial loss"),
+    ("U2", {"train.oracle_loss.stderr": math.nan}, "vs_oracle", "untestable",
+     "cannot be compared with this optimum", "within the noise of this optimum"),
+    ("U2", {"train.oracle_loss.stderr": math.nan}, "oracle_se_measured", False,
+     "scores 1.700 (no standard error)", "1.700 ±"),
+    ("U2", {"train.loss_history": [1.9] * 19}, "long_enough", False, None, "90 %"),
+    ("U2", {"train.loss_history": UP}, "decreased", False, None, "90 %"),
+    ("U2", {}, "progress_reached", True, "90 % of the total decrease is reached by epoch 66", None),
+    ("U3", {}, "inside_vs_oracle", "same", "(within the noise; difference -0.2 ± 0.4 points)", None),
+    ("U3", {SM + "inside_fraction": 0.958}, "inside_vs_oracle", "less", "(lower; difference", None),
+    ("U3", {SM + "edge_band": 0.19}, "edge_vs_oracle", "more", "(higher; +0.076 ± 0.023)", None),
+    ("U3", {SM + "std_per_coordinate.oracle": 0.58}, "oracle_spread", "same",
+     "the spread is within the noise of the truth's, so this narrower start does not show",
+     "come out narrower"),
+    ("U3", {SM + "std_per_coordinate.oracle": 0.65}, "oracle_spread", "more",
+     "with the oracle 0.650 ± 0.008, wider than the truth's", "come out narrower"),
+    ("U3", {SM + "std_per_coordinate.oracle_stderr": math.nan}, "oracle_spread", "untestable",
+     "with the oracle 0.522 (no standard error)", "come out narrower"),
+    ("U3", {SM + "seeds_edge_band": [0.19] * 9}, "edge_vs_truth", "same",
+     "0.190, is within the noise of the truth's 0.19", "thinner"),
+    ("U3", {SM + "seeds_edge_band": [0.3] * 9}, "edge_vs_truth", "more", "is thicker than", None),
+    ("U3", {SM + "seeds_corner_share": [0.08] * 9}, "corner_vs_truth", "more",
+     "more than the truth's 0.04", "less than the truth's"),
+    ("U3", {}, "narrow_start", True, "The narrower start is one candidate cause", None),
+    ("U3", {SM + "prior_var": 2.0}, "narrow_start", False,
+     "The start is not narrower than the marginal", "The narrower start"),
+    ("U3", {}, "below_floor", False, "is above the noise floor's 95th", "is below"),
+    ("U3", {SM + "energy_distance": 0.005}, "below_floor", True, "is below the noise floor's", None),
+    ("U4", {}, "oracle_few_steps", True, "that error at few steps is the sampler's", None),
+    ("U4", NO_SMALL_T, "oracle_few_steps", False, "does not show an error of few steps",
+     "the sampler's, this Euler step's"),
+    ("U4", {**NO_SMALL_T, ST + "oracle_energy_distance": [0.03, 0.0058]}, "euler_off", False,
+     "exceeds T = 100's by more than the noise floor's spread", "this Euler step's"),
+    ("U4", NO_SMALL_T, "overshoot.0", False, "+0.90 for T = 50 instead of 0.9048", "flips"),
+    ("U4", {}, "overshoot.1", False, "+0.00 for T = 5 instead of 0.3679.", None),
+    ("U4", {ST + "T_values": [1, 2, 20, 100]}, "overshoot.1", True,
+     "-1.50 for T = 2 instead of 0.0821 (negative", None),
+    ("U4", {ST + "oracle_edge_band": [0.916, 0.0, 0.1, 0.3]}, "oracle_edge_vs_truth", "more",
+     "0.300, is thicker than the truth's 0.19", "whatever the denoiser"),
+    ("U4", {ED: [0.7177, 0.1095, 0.0062, 0.03]}, "learned_ed_vs_oracle", "more",
+     "energy distance above the oracle's: part of the remaining error is the network's", None),
+    ("U4", {EB: [0.722, 0.004, 0.2, 0.2]}, "learned_edge_further", False,
+     "edge band is above the oracle's (0.200) and its energy distance within the noise of the "
+     "oracle's.", "network's"),
+    ("U4", {EB: [0.722, 0.004, 0.3, 0.3]}, "learned_edge_further", True,
+     "part of the remaining error is the network's", None),
+    ("U4", {EB: [0.722, 0.09, 0.08, 0.088]}, "edge_settles_early", True,
+     "The edge band is within the noise of its T = 100 value from T = 5 on, and the energy "
+     "distance within the noise floor's spread (0.00906) of it from T = 20 on.", None),
+    ("U4", {EB: [0.722, 0.09, 0.08, 0.088], ED: [0.7177, 0.1095, 0.03, 0.0052]}, "ed_settles",
+     False, "value from T = 5 on. Between", "of it from T"),
+    ("U4", NO_SMALL_T, "collapse", False, None, "squeezed"),
+    ("U4", {"samplers_summary.heun_karras.min_nfe_within_floor": None}, "reach.heun_karras",
+     False, "Heun in σ, ρ-spaced σ, matched prior, final x̂₀: not within the measured NFE", None),
+    ("U5", {AB + "improved.learned.inside_fraction": 0.906}, "target_inside", False,
+     "It misses 1 target (at least 98 % inside)", "meets every"),
+    ("U5", {AB + "improved.learned.energy_distance": 0.02}, "target_floor", False,
+     "(energy distance below the noise floor's 95th percentile)", None),
+    ("U5", {AB + "improved.learned.edge_band": 0.1}, "target_edge", "less",
+     "(edge band within the noise of the truth's)", None),
+    ("U5", {AB + "improved.learned.ks.x.pvalue": 0.01}, "target_ks_x", False,
+     "(both marginals passing the KS test at 5 %)", None),
+    ("U5", {AB + "improved.learned.ks.y.pvalue": 0.01}, "target_ks_y", False,
+     "only the x marginal passes", None),
+    ("U5", {AB + "improved.learned.corner_share": 0.1}, "target_corner", "more",
+     "(corner share within the noise of the truth's)", None),
+    ("U5", {AB + "matched_prior.learned.energy_distance": 0.03}, "prior_ed", "more",
+     "0.00996 → 0.03000 (higher)", None),
+    ("U5", {AB + "matched_prior_final_denoise.learned.inside_fraction": 0.99},
+     "final_network_inside", "more", "with the network (more inside)", None),
+    ("U5", {AB + "matched_prior_final_denoise.learned.outside_median_distance": None}, "left_far",
+     False, None, "a median"),
+    ("U5", {AB + "matched_prior_final_denoise.oracle.inside_fraction": 0.918},
+     "oracle_more_inside", "same", "cannot pull them in.", "the oracle puts more inside"),
+    ("U5", {AB + "final_denoise.learned.edge_band": 0.19}, "final_alone_vs_exercise", "more",
+     "(above the exercise's 0.088", None),
+    ("U5", {"schedules.modified": dict(SIGMA_UNIFORM)}, "grid_moves", False,
+     "(every step divides σ by 1.284).", "moves"),
+    ("U5", {"schedules.modified": KARRAS}, "grid_moves_from", False,
+     "moves 11 of the steps to the noise levels", None),
+    ("U5", {"samplers.heun_karras.nfe": [], "samplers.heun_karras.energy_distance": []},
+     "study_compared", False, "Energy distance at about 9 evaluations", "at about the same cost"),
+    ("U5", {"samplers_summary.heun_karras.min_nfe_within_floor": None}, "heun_reaches", False,
+     "does not reach Euler-in-t's distance within the measured NFE", "comes within"),
+    ("U5", {AB + "improved.learned.energy_distance": 0.02}, "improved_vs_euler", "more",
+     "(higher; see the study in U4)", None),
+    ("likelihood", {"likelihood.variants.eq9.prior_kl_mean": -0.005}, "prior_kl_positive", False,
+     "(mean ≈ 0; estimate -0.005)", "(mean -0"),
+    ("likelihood", {"likelihood.variants.eq9.full_bound_minus_ode.stderr": math.nan},
+     "bound_vs_ode", "untestable", "-0.660 from the ODE density", "below the ODE"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("qid,changes,name,outcome,said,unsaid", SIDES)
+def test_each_claim_on_each_side(qid, changes, name, outcome, said, unsaid):
+    r = with_(record(), **changes)
+    f = U.FINDINGS[qid](r)
+    assert f.outcomes()[name] == outcome
+    assert F.check_claims({"claims": {qid: [c.to_json() for c in f.claims]}}) == []
+    text = F.render(U.TEMPLATES, f, "full")
+    assert said is None or said in text, text
+    assert unsaid is None or unsaid not in text, text
+
+
+def test_u2_progress_epoch_not_reached():
+    """The running mean never makes 90 % of a decrease it does not contain: no epoch (NaN)."""
+    from genmod.sections.diffusion_unconditional.findings_u2 import progress_epoch
+
+    epoch, w = progress_epoch([2.0] * 30, first=2.5, final=1.0)
+    assert math.isnan(epoch) and w == 3
+    assert progress_epoch([2.0] * 10 + [1.0] * 20, first=2.0, final=1.0) == (13.0, 3)

@@ -111,9 +111,7 @@ def u6(rec: dict) -> Finding:
     else:
         verdict = "all identical" if out["stochastic_identical"] else "identical"
     figures = {
-        "runs": det["runs"],
-        "n_points": det["n_points"],
-        "T": T,
+        **{k: det[k] for k in ("runs", "n_points", "T")},
         "path_points": T + 1,
         "rate": rate,
         "step_gain": step_gain,

@@ -59,13 +59,14 @@ def u2(rec: dict) -> Finding:
         claim("u2.from_cache", equal, value=tr["from_cache"], other=True),
         claim("u2.share_measured", finite, value=share),
         claim("u2.mostly_irreducible", above, value=share, threshold=0.5),
+        claim("u2.oracle_se_measured", finite, value=best["stderr"]),
         claim("u2.vs_oracle", differs, diff=final - best["mean"], se=se_opt),
         claim("u2.long_enough", at_least, value=len(h), threshold=PROGRESS_MIN_EPOCHS),
         claim("u2.decreased", above, value=first, threshold=final),
         claim("u2.progress_reached", finite, value=epoch),
     ]
     verdict = {"same": "at the optimum", "more": "above the optimum", "less": "below the optimum",
-               "untestable": "untested"}[claims[4].outcome]  # fmt: skip
+               "untestable": "untested"}[claims[5].outcome]  # fmt: skip
     figures = {
         "n_parameters": tr["n_parameters"],
         "seconds": tr["seconds"],
