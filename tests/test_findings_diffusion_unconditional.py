@@ -249,12 +249,12 @@ SIDES = [
     ("U4", {ST + "oracle_edge_band": [0.916, 0.0, 0.1, 0.3]}, "oracle_edge_vs_truth", "more",
      "0.300, is thicker than the truth's 0.19", "whatever the denoiser"),
     ("U4", {ED: [0.7177, 0.1095, 0.0062, 0.03]}, "learned_ed_vs_oracle", "more",
-     "energy distance above the oracle's: part of the remaining error is the network's", None),
+     "energy distance above the oracle's. Part of the remaining error is the network's.", None),
     ("U4", {EB: [0.722, 0.004, 0.2, 0.2]}, "learned_edge_further", False,
      "edge band is above the oracle's (0.200) and its energy distance within the noise of the "
      "oracle's.", "network's"),
     ("U4", {EB: [0.722, 0.004, 0.3, 0.3]}, "learned_edge_further", True,
-     "part of the remaining error is the network's", None),
+     "Part of the remaining error is the network's.", None),
     ("U4", {EB: [0.722, 0.09, 0.08, 0.088]}, "edge_settles_early", True,
      "The edge band is within the noise of its T = 100 value from T = 5 on, and the energy "
      "distance within the noise floor's spread (0.00906) of it from T = 20 on.", None),
@@ -262,7 +262,7 @@ SIDES = [
      False, "value from T = 5 on. Between", "of it from T"),
     ("U4", NO_SMALL_T, "collapse", False, None, "squeezed"),
     ("U4", {"samplers_summary.heun_karras.min_nfe_within_floor": None}, "reach.heun_karras",
-     False, "Heun in σ, ρ-spaced σ, matched prior, final x̂₀: not within the measured NFE", None),
+     False, "not within the measured NFE for Heun in σ, ρ-spaced σ, matched prior, final x̂₀.", None),
     ("U5", {AB + "improved.learned.inside_fraction": 0.906}, "target_inside", False,
      "It misses 1 target (at least 98 % inside)", "meets every"),
     ("U5", {AB + "improved.learned.energy_distance": 0.02}, "target_floor", False,
