@@ -80,13 +80,14 @@ def test_c6_no_probe_off_its_region():
 def test_c6_bound_against_the_ode_density_each_way():
     rec = record()
     text = full("C6", rec)
-    assert "below the PF-ODE density beyond the noise at probes #0, #1, #2, #3." in text
+    assert "−L_T is below the PF-ODE density beyond the noise at probes #0, #1, #2, #3." in text
     assert "no contradiction" not in text and outcomes("C6", rec)["above_ode"] is False
     rec["probes"][3]["exact_log_prob"] = -30.0  # −L_T above the ODE density, outside
     rec["probes"][2]["exact_log_prob"] = -7.1  # within the noise, inside
     text = full("C6", rec)
-    assert "**above** it at probe #3 (outside its region)" in text
-    assert "within the noise of it at probe #2" in text and "no contradiction" in text
+    assert "−L_T is **above** the PF-ODE density at probe #3 (outside its region)." in text
+    assert "−L_T is within the noise of the PF-ODE density at probe #2." in text
+    assert "no contradiction" in text
     rec["probes"][0]["exact_log_prob"] = -9.0
     assert "#0 (in its region)" in full("C6", rec)
 
@@ -140,18 +141,18 @@ def test_c6_heat_map_tolerance_stated_only_when_looser():
     assert "The heat maps, their medians" not in full("C6", rec)
     rec["likelihood"]["grid_solver"].update(rtol=1e-4, atol=1e-4)
     assert outcomes("C6", rec)["grid_solver_looser"] is True
-    assert "use a looser tolerance: the adaptive dopri5 solver of torchdiffeq (rtol 0.0001" in (
+    assert "use a looser tolerance (the adaptive dopri5 solver of torchdiffeq (rtol 0.0001" in (
         full("C6", rec)
     )
     rec["likelihood"]["grid_solver"].update(rtol=1e-8, atol=1e-8)
-    assert "use another solver: the adaptive" in full("C6", rec)
+    assert "use another solver (the adaptive" in full("C6", rec)
 
 
 def test_c6_oracle_within_noise_within_tolerance_and_beyond():
     rec = record()
     text = full("C6", rec)
     assert "within two standard errors of the truth for classes 0, 1, 2, 4" in text
-    assert "beyond them and beyond the solver's tolerance for class 3 (tolerance 2.1e-06)" in text
+    assert "beyond them and beyond the solver's tolerance: class 3 (tolerance 2.1e-06)" in text
     assert "its prior is the moment-matched Gaussian" in text
     rec["likelihood"]["interior_oracle"]["3"]["mean"] = 1.079
     text = full("C6", rec)
@@ -272,8 +273,10 @@ def test_bonus_inversion_that_did_not_converge_says_so():
     assert not out["a2_converged"] and not out["a2_contracts"] and out["overshoot"]
     text = full("Bonus", rec)
     assert "exactly" not in text
-    assert "which did **not converge** at 1 of 3 steps (last relative change 0.37 after 50" in text
-    assert "σ̇|Δt|/σ = 1.67 per iteration with T = 3 steps, which is not below 1: there it does" in text
+    assert "which did not converge at 1 of 3 steps (last relative change 0.37 after 50" in text
+    assert (
+        "σ̇|Δt|/σ = 1.67 per iteration with T = 3 steps, which is not below 1: there it does" in text
+    )
     assert "**1.34e+12** from the target — not within 0.01" in text
     assert "would carry the point past that nearest point at each of these 3 Euler steps" in text
     assert "would shrink it" not in text and "scale it by about" not in text
@@ -299,7 +302,7 @@ def test_bonus_inversion_that_overflowed():
     out = outcomes("Bonus", rec)
     assert not out["a2_z_finite"] and not out["a2_error_finite"] and not out["other_finite"]
     text = full("Bonus", rec)
-    assert "which **overflowed** at 3 of 3 steps" in text and "no finite start z" in text
+    assert "which overflowed at 3 of 3 steps" in text and "no finite start z" in text
     assert "It gives z" not in text and "nan" not in text
     assert "(-3, 2.5) with class 0: it overflowed, giving no finite output." in text
 
@@ -339,7 +342,7 @@ def test_c6_ranges_that_print_as_one_value_and_more_claims():
     assert outcomes("C6", rec)["within_0"] is True
     assert "within 0.15 nats of the truth for 1 of 5 classes" in full("C6", rec)
     rec["probes"][1]["stderr"] = math.nan
-    assert "not testable against it (no usable standard error) at probe #1" in full("C6", rec)
+    assert "cannot be tested against the PF-ODE density at probe #1 (no usable" in full("C6", rec)
 
 
 def test_bonus_remaining_branches():
