@@ -141,18 +141,18 @@ def test_c6_heat_map_tolerance_stated_only_when_looser():
     assert "The heat maps, their medians" not in full("C6", rec)
     rec["likelihood"]["grid_solver"].update(rtol=1e-4, atol=1e-4)
     assert outcomes("C6", rec)["grid_solver_looser"] is True
-    assert "use a looser tolerance (the adaptive dopri5 solver of torchdiffeq (rtol 0.0001" in (
+    assert "use a looser tolerance — the adaptive dopri5 solver of torchdiffeq (rtol 0.0001" in (
         full("C6", rec)
     )
     rec["likelihood"]["grid_solver"].update(rtol=1e-8, atol=1e-8)
-    assert "use another solver (the adaptive" in full("C6", rec)
+    assert "use another solver — the adaptive dopri5 solver" in full("C6", rec)
 
 
 def test_c6_oracle_within_noise_within_tolerance_and_beyond():
     rec = record()
     text = full("C6", rec)
     assert "within two standard errors of the truth for classes 0, 1, 2, 4" in text
-    assert "beyond them and beyond the solver's tolerance: class 3 (tolerance 2.1e-06)" in text
+    assert "beyond the solver's tolerance, atol + rtol·|log p|, for class 3 (2.1e-06) (its" in text
     assert "its prior is the moment-matched Gaussian" in text
     rec["likelihood"]["interior_oracle"]["3"]["mean"] = 1.079
     text = full("C6", rec)
@@ -172,7 +172,7 @@ def test_c6_oracle_residual_at_the_solver_tolerance_is_within_it():
     assert "beyond them but within the solver's tolerance (atol + rtol·|log p|) for class 2" in text
     o["mean"] = o["truth"] + 1.1e-5  # the measured r3/r4 residual: beyond the tolerance
     assert outcomes("C6", rec)["oracle_2_solver"] is False
-    assert "class 2 (tolerance 3.4e-06)" in full("C6", rec)
+    assert "for class 2 (3.4e-06), class 3 (2.1e-06) (its prior" in full("C6", rec)
 
 
 def test_c6_no_inside_probe_and_inf_strings():
