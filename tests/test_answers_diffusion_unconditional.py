@@ -402,6 +402,6 @@ def test_answer_u2_one_epoch_says_the_trend_cannot_be_tested(rec):
     r = with_(rec, **{"train.loss_history": [2.034], "train.epochs": 1,
                       "train.initial_loss_window": 1, "train.final_loss_window": 1})  # fmt: skip
     text = full("U2", r)
-    assert "With 1 epoch the loss's trend cannot be tested: it is 2.034" in text
+    assert "The loss's trend cannot be tested with 1 epoch: it is 2.034" in text
     assert "The loss not testable" not in text
     assert "The loss falls from" in full("U2", rec)

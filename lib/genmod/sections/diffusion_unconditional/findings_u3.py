@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from genmod.diffusion.metrics import binomial_stderr
+from genmod.sections.diffusion_unconditional.findings_u2 import outcomes
 from genmod.sections.findings import Finding, at_most, below, claim, differs
 from genmod.sections.markdown import pooled_se
 
@@ -55,7 +56,7 @@ def u3(rec: dict) -> Finding:
         "ed": sm["energy_distance"], "p95": fl["p95"],
     }  # fmt: skip
     return Finding(
-        "U3", SPREAD_VERDICT[claims[2].outcome], figures, claims,
+        "U3", SPREAD_VERDICT[outcomes(claims)["spread"]], figures, claims,
         figure="standard deviation per coordinate of the nine seeds' samples (truth 1/√3 ≈ 0.577)",
         path="samples.std_per_coordinate.learned", fmt=".3f",
     )  # fmt: skip

@@ -145,9 +145,9 @@ def u4(rec: dict) -> Finding:
     collapse, collapsed = _collapse(s)
     reach, reached = reach_rows(rec["samplers_summary"])
     claims += settle + collapse + reached
-    for i, e in enumerate(factors):
-        e["overshoot"] = claims[4 + i].outcome  # the row carries its claim's outcome
     out = {c.name.split(".", 1)[1]: c.outcome for c in claims}
+    for i, e in enumerate(factors):
+        e["overshoot"] = out[f"overshoot.{i}"]  # the row carries its claim's outcome
     if out["single_T"]:
         verdict = "single T"
     elif out["edge_flat"] == out["ed_flat"] == "same":
