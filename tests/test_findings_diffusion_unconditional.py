@@ -320,3 +320,16 @@ def test_u2_progress_epoch_not_reached():
     epoch, w = progress_epoch([2.0] * 30, first=2.5, final=1.0)
     assert math.isnan(epoch) and w == 3
     assert progress_epoch([2.0] * 10 + [1.0] * 20, first=2.0, final=1.0) == (13.0, 3)
+
+
+def test_section_modules_stay_small():
+    """No findings or answers module of the section over 400 lines, no function over 60."""
+    import ast
+
+    folder = U.TEMPLATES.parent
+    for path in [folder / "answers.py", *folder.glob("findings*.py")]:
+        source = path.read_text()
+        assert len(source.splitlines()) <= 400, path.name
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef):
+                assert node.end_lineno - node.lineno < 60, (path.name, node.name)
