@@ -103,6 +103,20 @@ def _collapse(s: dict) -> tuple[list, dict]:
     return claims, {"collapse_T": s["T"][k], **{"collapse_" + key: s[key][k] for key in KEYS}}
 
 
+def _remaining(s: dict, n: int, spr: float, tb: float) -> list:
+    """What remains at the largest T: the oracle's edge band against the truth's, the learned
+    model's edge band and energy distance against the oracle's."""
+    eb, ed = s["edge_band"][-1], s["energy_distance"][-1]
+    o_eb, o_ed = s["oracle_edge_band"][-1], s["oracle_energy_distance"][-1]
+    return [
+        claim("u4.oracle_edge_vs_truth", differs, diff=o_eb - tb, se=binomial_stderr(tb, n)),
+        claim("u4.learned_edge_vs_oracle", differs, diff=eb - o_eb,
+              se=pooled_se(eb, o_eb, n)),
+        claim("u4.learned_ed_vs_oracle", differs, diff=ed - o_ed, se=spr, k=1.0),
+        claim("u4.learned_edge_further", above, value=abs(eb - tb), threshold=abs(o_eb - tb)),
+    ]  # fmt: skip
+
+
 def _at(s: dict, i: int, tag: str) -> dict:
     """The learned and oracle figures of the sweep's ``i``-th T, named ``<key>_<tag>``."""
     out = {f"T_{tag}": s["T"][i]}
@@ -123,24 +137,25 @@ def u4(rec: dict) -> Finding:
     smallest = sorted(set(T))[:2]
     factors = [euler(t, rate) for t in smallest]
     o_eb, o_ed = s["oracle_edge_band"][-1], s["oracle_energy_distance"][-1]
+    i2 = max(len(T) - 2, 0)  # the second-largest T (the largest itself when only one is run)
     claims = [
         claim("u4.single_T", equal, value=T[0], other=T[-1]),
         claim("u4.oracle_few_steps", above, value=s["oracle_energy_distance"][0] - o_ed,
               threshold=spr),
+        claim("u4.oracle_few_steps_better", below, value=s["oracle_energy_distance"][0] - o_ed,
+              threshold=-spr),
+        claim("u4.oracle_edge_flat", differs, diff=s["oracle_edge_band"][i2] - o_eb,
+              se=pooled_se(s["oracle_edge_band"][i2], o_eb, n)),
         claim("u4.learned_few_steps", above, value=ed[0] - ed[-1], threshold=spr),
         claim("u4.euler_off", above, value=abs(factors[0]["factor"] - factors[0]["exact"]),
               threshold=EULER_OFF),
         *(claim(f"u4.overshoot.{i}", below, value=e["factor"], threshold=0.0)
           for i, e in enumerate(factors)),
-        claim("u4.edge_flat", differs, diff=eb[-2 if len(T) > 1 else -1] - eb[-1],
-              se=pooled_se(eb[-2 if len(T) > 1 else -1], eb[-1], n)),
-        claim("u4.ed_flat", differs, diff=ed[-2 if len(T) > 1 else -1] - ed[-1], se=spr, k=1.0),
-        claim("u4.oracle_edge_vs_truth", differs, diff=o_eb - tb, se=binomial_stderr(tb, n)),
-        claim("u4.learned_edge_vs_oracle", differs, diff=eb[-1] - o_eb,
-              se=pooled_se(eb[-1], o_eb, n)),
-        claim("u4.learned_ed_vs_oracle", differs, diff=ed[-1] - o_ed, se=spr, k=1.0),
-        claim("u4.learned_edge_further", above, value=abs(eb[-1] - tb), threshold=abs(o_eb - tb)),
+        claim("u4.edge_flat", differs, diff=eb[i2] - eb[-1],
+              se=pooled_se(eb[i2], eb[-1], n)),
+        claim("u4.ed_flat", differs, diff=ed[i2] - ed[-1], se=spr, k=1.0),
     ]  # fmt: skip
+    claims += _remaining(s, n, spr, tb)
     settle, settled = _settling(s, n, spr)
     collapse, collapsed = _collapse(s)
     reach, reached = reach_rows(rec["samplers_summary"])
@@ -155,7 +170,7 @@ def u4(rec: dict) -> Finding:
     else:
         verdict = "still changing"
     figures = {
-        **_at(s, 0, "min"), **_at(s, len(T) - 1, "max"), **_at(s, max(len(T) - 2, 0), "2"),
+        **_at(s, 0, "min"), **_at(s, len(T) - 1, "max"), **_at(s, i2, "2"),
         **settled, **collapsed,
         "rate": rate,
         "factors": factors,
