@@ -54,6 +54,8 @@ BASE = {
         },
         "val_loss_seen_tokens": 6.2, "val_loss_unseen_tokens": 11.0, "steps_done": 4,
         "evals_after_best": 1, "stopped_early": False, "loss_tolerance": 0.01,
+        "val_window_sums": [160.0, 165.0, 160.0, 158.5], "val_window_tokens": [25, 25, 25, 24],
+        "val_loss_se": 0.0583, "tokens_to_best": 64, "evaluations": 3,
     },
     "inversion": {
         "target": "the cat sat", "target_tokens": ["the", " cat", " sat"],
@@ -230,6 +232,19 @@ def test_answer_a1_settings_branches():
     assert "at step 3 of 4, 1 evaluation after the best one" in t
     t = full("A1", rec(train={"config": {"patience": 3}}))
     assert "did not trigger: the run used all 4 steps" in t
+
+
+def test_answer_a1_standard_error_tokens_and_evaluations():
+    t = full("A1", rec())
+    assert "Over the 4 validation windows of up to 8 tokens the kept checkpoint's loss is" in t
+    assert "6.500 ± 0.058 nats/token (± one standard error over the windows" in t
+    assert "reached after 64 training tokens (step 2 × batch 4 × block 8)" in t
+    assert "evaluated the validation loss 3 times." in t and "single window" not in t
+    one = {"val_loss_se": float("nan"), "val_window_sums": [643.5], "val_window_tokens": [99],
+           "evaluations": 1}  # fmt: skip
+    t = full("A1", rec(train=one))
+    assert "fills a single window of up to 8 tokens, too few to give its loss a standard" in t
+    assert "±" not in t and "evaluated the validation loss 1 time." in t
 
 
 def test_answer_a1_no_unseen_tokens_and_short_runs():

@@ -63,6 +63,7 @@ BOTH_SIDES = [
     ("A1", "whole_passes", {}, {"data": {"train_tokens": 9000}}),
     ("A1", "unseen_measured", {}, {"train": {"val_loss_unseen_tokens": None}}),
     ("A1", "label_smoothing", {"train": {"config": {"label_smoothing": 0.1}}}, {}),
+    ("A1", "se_measured", {}, {"train": {"val_loss_se": float("nan")}}),
     ("A2", "reached", {}, {"inversion": _FAIL}),
     ("A2", "at_start", {"inversion": _AT_START}, {}),
     ("A2", "random_reached", {}, {"inversion": _FAIL}),

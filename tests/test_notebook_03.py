@@ -14,7 +14,16 @@ NB = NOTEBOOKS_DIR / "03_autoregressive_gpt.ipynb"
 ALICE = DATA_DIR / "alice_in_wonderland.txt"
 
 KEYS = {
-    "train": ["loss_history", "val_loss", "tokens_per_second"],
+    "train": [
+        "loss_history",
+        "val_loss",
+        "tokens_per_second",
+        "val_window_sums",
+        "val_window_tokens",
+        "val_loss_se",
+        "tokens_to_best",
+        "evaluations",
+    ],
     "inversion": ["target", "decoded", "success", "steps"],
     "attention": ["text", "n_words", "last_block", "first_block"],
     "logprob": ["sentence", "tokens", "token_logprobs", "total"],
@@ -105,6 +114,14 @@ def test_notebook_03_smoke(tmp_path):
     assert check_claims(r) == []
     t = r["train"]
     assert t["val_loss"] == min(t["loss_history"]["val"]) < math.log(50257)
+    # the kept model's −log p per validation window: every target once, the same mean
+    assert sum(t["val_window_tokens"]) == r["data"]["val_tokens"] - 1
+    assert sum(t["val_window_sums"]) / sum(t["val_window_tokens"]) == pytest.approx(
+        t["val_loss"], abs=1e-4
+    )
+    c = t["config"]
+    assert t["tokens_to_best"] == t["best_step"] * c["batch_size"] * c["block_size"]
+    assert t["evaluations"] == len(t["loss_history"]["eval_step"])
     assert r["inversion"]["target"] == sentence
     assert r["inversion"]["success"] == (r["inversion"]["decoded"] == sentence)
     a = r["attention"]

@@ -107,6 +107,7 @@ def a1(rec: dict) -> Finding:
         claim("a1.whole_passes", at_least, value=passes, threshold=0.1),
         claim("a1.unseen_measured", finite, value=un),
         claim("a1.label_smoothing", above, value=ls, threshold=0.0),
+        claim("a1.se_measured", finite, value=t["val_loss_se"]),
     ]
     out = _out(claims)
     if out["untrained"]:
@@ -140,6 +141,9 @@ def a1(rec: dict) -> Finding:
         "gap_best": vb - tb, "gap_last": vl - tl, "gap_growth": (vl - tl) - (vb - tb),
         "prev_drop": h["val"][-2] - vl if last > 0 else None,
         "prev_step": h["eval_step"][-2] if last > 0 else None,
+        "val_se": t["val_loss_se"] if out["se_measured"] else None,
+        "val_windows": len(t["val_window_tokens"]),
+        "tokens_to_best": t["tokens_to_best"], "evaluations": t["evaluations"],
     }  # fmt: skip
     return Finding(
         "A1", verdict, figures, claims,

@@ -31,6 +31,7 @@ from genmod.gpt.model import GPT
 from genmod.gpt.plots import attention_summary, total_variation
 from genmod.gpt.tokenizer import EOT, VOCAB_SIZE, decode, encode, token_strings
 from genmod.gpt.train import TrainConfig, model_from_payload, token_losses, train_or_load
+from genmod.gpt.windows import ratio_se, window_sums
 from genmod.runtime import Streams
 from genmod.sections.autoregressive_gpt import config
 from genmod.sections.common import Step
@@ -102,13 +103,17 @@ def train(p: dict, book: Book, device: torch.device) -> Trained:
 
 
 def train_record(trained: Trained, book: Book) -> dict:
-    """A1's record: the loss history, the kept checkpoint, timings, and the validation loss
-    split by targets seen / never seen in the training split."""
+    """A1's record: the loss history, the kept checkpoint (and the tokens trained on to reach
+    it: kept step × batch × block), the number of evaluations, timings, the validation loss
+    split by targets seen / never seen in the training split, and per validation window the
+    kept model's summed −log p (:mod:`genmod.gpt.windows`: the loss's standard error over
+    windows, and paired comparisons of two runs)."""
     p, h, tcfg = trained.payload, trained.payload["history"], trained.config
     per_token = token_losses(trained.model, book.splits.val, tcfg.block_size)
     seen_ids = set(book.splits.train.tolist())
     unseen = torch.tensor([t not in seen_ids for t in book.splits.val[1:].tolist()])
     i_best = h["eval_step"].index(p["best_step"])
+    sums, counts = window_sums(per_token.tolist(), tcfg.block_size)
     return {
         "loss_history": {
             "step": h["step"],
@@ -134,6 +139,13 @@ def train_record(trained: Trained, book: Book) -> dict:
         "evals_after_best": len(h["eval_step"]) - 1 - i_best,
         "stopped_early": p["steps_done"] < tcfg.max_iters,
         "loss_tolerance": LOSS_TOL,
+        # the kept model's −log p summed per validation window (and the window's targets):
+        # its standard error over windows, and a paired comparison with another run
+        "val_window_sums": sums,
+        "val_window_tokens": counts,
+        "val_loss_se": ratio_se(sums, counts),
+        "tokens_to_best": p["best_step"] * tcfg.batch_size * tcfg.block_size,
+        "evaluations": len(h["eval_step"]),
     }
 
 
