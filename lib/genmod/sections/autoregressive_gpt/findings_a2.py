@@ -102,7 +102,7 @@ def a2(rec: dict) -> Finding:
         "random_right": ri["n_correct"],
         "norm_min": min(r["inp_norms"]), "norm_max": max(r["inp_norms"]),
         "cos_min": min(r["nearest_cosine"]), "cos_max": max(r["nearest_cosine"]),
-        "nearest": nearest, "nearest_same": sum(a == b for a, b in zip(nearest, toks)),
+        "nearest_same": sum(a == b for a, b in zip(nearest, toks)),
         "history": _history(r, n), "nearest_rows": _nearest(r),
         **evidence,
     }  # fmt: skip
