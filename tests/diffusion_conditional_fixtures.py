@@ -109,6 +109,10 @@ def make_record(**over) -> dict:
             "noise_draws": 1,
             "n_layers": 2,
             "hidden": 64,
+            "x_freqs": 0,
+            "x_gate": 0.0,
+            "batch_size": 0,
+            "t_power": 1.0,
         },  # fmt: skip
         "schedule": {"sigma_min": math.exp(-5), "sigma_max": 1.0},
         "answers": {},
@@ -121,7 +125,12 @@ def make_record(**over) -> dict:
             "inradius": [0.405, 0.125, 0.15, 0.2, 0.325],
             "geometry": per_class([geo(c) for c in range(K)]),
         },
-        "train": {"loss_history": [2.0] * 150, "final_loss": 1.624, "from_cache": False},
+        "train": {
+            "loss_history": [2.0] * 150,
+            "final_loss": 1.624,
+            "from_cache": False,
+            "adam_steps": 150,
+        },  # fmt: skip
         "conditioning": {
             "class_effect": {"0.1": 0.309, "0.5": 0.414, "0.9": 0.422},
             "n_params": 6674,

@@ -6,29 +6,38 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+from conditional_findings_fixtures import full, outcomes
 from diffusion_conditional_fixtures import K, make_record, memo
-from genmod.sections.diffusion_conditional import answers as A
 
 
 # --------------------------------------------------------------------------- C1
 def test_answer_c1_departure_only_outside_the_exercise_range():
     for n in (1000, 2000, 3000):
-        assert "departs from" not in A.c1(make_record(params__n_points=n))
-    text = A.c1(make_record(params__n_points=100_000))
-    assert "100,000 training points" in text
+        text = full("C1", make_record(params__n_points=n))
+        assert "departs from" not in text
+        assert (
+            "The exercise asks for 1,000 to 3,000 points: this run's data size follows it." in text
+        )
+        o = outcomes("C1", make_record(params__n_points=n))
+        assert o["at_least_exercise"] and o["at_most_exercise"]
+    text = full("C1", make_record(params__n_points=100_000))
+    assert "100,000 training points" in text and "follows it" not in text
     assert (
         "The exercise asks for 1,000 to 3,000 points, so this run departs from the exercise's "
         "data (100,000 points, 33.3 times its maximum)." in text
     )
-    text = A.c1(make_record(params__n_points=3001))
+    assert not outcomes("C1", make_record(params__n_points=3001))["at_most_exercise"]
+    text = full("C1", make_record(params__n_points=3001))
     assert "(3,001 points, 1.0 times its maximum)" in text
-    text = A.c1(make_record(params__n_points=999))
+    text = full("C1", make_record(params__n_points=999))
     assert "(999 points, below its minimum of 1,000)" in text
+    assert not outcomes("C1", make_record(params__n_points=999))["at_least_exercise"]
 
 
 # --------------------------------------------------------------------------- memorisation
 def test_answer_c5_memorisation_ratios_against_the_oracle_and_the_target():
-    text = A.c5(make_record())
+    text = full("C5", make_record())
     assert "**Memorisation.**" in text and "samples (100 per class)" in text
     assert "learned 0: 0.95 ± 0.04, 1: 0.82 ± 0.04, 2: 0.64 ± 0.04" in text
     assert "the oracle under the same noise 0: 0.98 ± 0.04, 1: 1.01 ± 0.04" in text
@@ -37,10 +46,13 @@ def test_answer_c5_memorisation_ratios_against_the_oracle_and_the_target():
     )
     assert "It is larger than the oracle's beyond the noise for class 4." in text
     assert (
-        "The ratio is below 0.9 for classes 1, 2 of the 5 rated (smallest 0.64, class 2, "
-        "small square, 35 training points)." in text
+        "The ratio is below the target of 0.9 for classes 1, 2 of the 5 rated (smallest 0.64, "
+        "class 2, small square, 35 training points)." in text
     )
-    assert "Every class's ratio is at least" not in text and "No ratio for" not in text
+    assert "ratio is at least" not in text and "No ratio for" not in text
+    o = outcomes("C5", make_record())
+    assert o["mem_vs_oracle_1"] == "less" and o["mem_vs_oracle_4"] == "more"
+    assert o["mem_vs_oracle_0"] == "same" and not o["mem_target_2"] and o["mem_target_0"]
 
 
 def test_answer_c5_memorisation_within_the_noise_and_above_the_target():
@@ -48,25 +60,28 @@ def test_answer_c5_memorisation_within_the_noise_and_above_the_target():
     for c in range(K):
         rec["memorisation"]["learned"][str(c)] = memo(0.97, 100)
         rec["memorisation"]["oracle"][str(c)] = memo(1.0, 100)
-    text = A.c5(rec)
+    text = full("C5", rec)
     assert "nowhere smaller than the oracle's beyond the noise" in text
     assert "larger than the oracle's beyond the noise" not in text
-    assert "Every class's ratio is at least 0.9." in text and "The ratio is below" not in text
+    assert "Every rated class's ratio is at least the target of 0.9." in text
+    assert "The ratio is below" not in text
 
 
 def test_answer_c5_memorisation_of_a_class_without_training_points():
     rec = make_record()
     for who in ("learned", "oracle"):
         rec["memorisation"][who]["2"] = memo(float("nan"), 0, se=float("nan"))
-    text = A.c5(rec)
+    text = full("C5", rec)
     assert "No ratio for class 2: no training point fell there." in text
     assert "2: nan" not in text and "for class 1 of the 4 rated (smallest 0.82, class 1" in text
+    assert outcomes("C5", rec)["mem_empty_2"] and "mem_target_2" not in outcomes("C5", rec)
 
 
-def test_answer_c5_without_memorisation_record():
+def test_answer_c5_reads_the_memorisation_record_without_default():
     rec = make_record()
     del rec["memorisation"]
-    assert "Memorisation" not in A.c5(rec)
+    with pytest.raises(KeyError, match="memorisation"):
+        full("C5", rec)
 
 
 # --------------------------------------------------------------------------- the study
@@ -117,7 +132,7 @@ def study_record(matches=True, met=(1, 3)) -> dict:
 
 
 def test_answer_c5_study_at_this_runs_setting():
-    text = A.c5(make_record(data_size_study=study_record()))
+    text = full("C5", make_record(data_size_study=study_record()))
     assert (
         "**Data size.** At this run's setting (its settings, T = 1000 and 12,000 Adam steps), a "
         "study stored in the repository (`lib/genmod/sections/diffusion_conditional/studies/"
@@ -140,7 +155,7 @@ def test_answer_c5_study_at_this_runs_setting():
 def test_answer_c5_study_at_another_setting():
     st = study_record(matches=False, met=(0, 2))
     st["uncommitted_changes"] = True
-    text = A.c5(make_record(data_size_study=st))
+    text = full("C5", make_record(data_size_study=st))
     assert "With another setting than this run's (it differs in hidden, Adam steps)" in text
     assert "measured what the data size costs that setting" in text
     assert "At this run's setting" not in text
@@ -149,13 +164,31 @@ def test_answer_c5_study_at_another_setting():
 
 
 def test_answer_c5_without_study_record():
-    assert "Data size" not in A.c5(make_record())
+    assert "Data size" not in full("C5", make_record())
+    assert not outcomes("C5", make_record())["study_shown"]
+
+
+def test_answer_c5_study_claims_on_both_sides():
+    o = outcomes("C5", make_record(data_size_study=study_record()))
+    assert o["study_shown"] and o["study_matches"] and o["study_any_size_met"]
+    assert not o["study_uncommitted"]
+    st = study_record(matches=False, met=(0, 2))
+    st["uncommitted_changes"] = True
+    o = outcomes("C5", make_record(data_size_study=st))
+    assert not o["study_matches"] and not o["study_any_size_met"] and o["study_uncommitted"]
+
+
+def _study_table(rec):
+    text = full("C5", rec).split("**Data size.**")[1].split("**Spread")[0]
+    return [
+        x for x in text.splitlines() if x.startswith("| training points") or x.startswith("| 1")
+    ]
 
 
 def test_study_table_has_a_row_per_size():
     rec = make_record(data_size_study=study_record())
-    lines = [x for x in A.data_size_table(rec).splitlines() if x.startswith("| 1")]
+    lines = _study_table(rec)[1:]
     assert [x.split(" | ")[0] for x in lines] == ["| 1,000", "| 100,000"]
     st = copy.deepcopy(rec["data_size_study"])
     st["targets"]["max_gap"] = 0.05
-    assert "(≤ 0.05)" in A.data_size_table(make_record(data_size_study=st))
+    assert "(≤ 0.05)" in _study_table(make_record(data_size_study=st))[0]
