@@ -76,6 +76,28 @@ def data(rec: dict) -> Finding:
 
 
 # ---------------------------------------------------------------------------- A1
+def _a1_run(rec: dict, ramp: float, passes: float) -> dict:
+    """A1's figures of the model, its settings and the run's cost (tokens, evaluations, time)."""
+    t = rec["train"]
+    c = t["config"]
+    k = max(t["best_step"] - 1, 0)
+    return {
+        "n_params_m": t["n_params"] / 1e6,
+        "embedding_share": rec["data"]["vocab_size"] * c["n_embd"] / t["n_params"],
+        **{k_: c[k_] for k_ in ("lr", "min_lr", "warmup_iters", "max_iters", "beta2",
+                                "weight_decay", "dropout", "label_smoothing", "grad_clip",
+                                "ema_decay", "patience", "batch_size", "block_size")},
+        "ema_ramp": ramp,
+        "ema_decay_best": min(c["ema_decay"], (1 + k) / (ramp + k)),
+        "steps_done": t["steps_done"], "evals_after_best": t["evals_after_best"],
+        "passes": passes, "train_seconds": t["train_seconds"],
+        "wall_seconds": t["wall_seconds"], "tokens_per_second": t["tokens_per_second"],
+        "device": rec["runtime"]["device"],
+        "val_windows": len(t["val_window_tokens"]),
+        "tokens_to_best": t["tokens_to_best"], "evaluations": t["evaluations"],
+    }  # fmt: skip
+
+
 def a1(rec: dict) -> Finding:
     """A1: the model, its training, and where the validation loss went. Verdicts:
     "untrained" (never below its value at initialisation) | "still falling" (best at the last
@@ -89,7 +111,6 @@ def a1(rec: dict) -> Finding:
     vb, vl, tb, tl = h["val"][i], h["val"][-1], h["train"][i], h["train"][-1]
     last = len(h["val"]) - 1
     ramp = c["ema_ramp"] if "ema_ramp" in c else EMA_RAMP_DEFAULT
-    k = max(t["best_step"] - 1, 0)
     passes = t["steps_done"] * c["batch_size"] * c["block_size"] / d["train_tokens"]
     un, unseen, ls = t["val_loss_unseen_tokens"], d["val_unseen_fraction"], c["label_smoothing"]
     claims = [
@@ -110,26 +131,11 @@ def a1(rec: dict) -> Finding:
         claim("a1.se_measured", finite, value=t["val_loss_se"]),
     ]
     out = _out(claims)
-    if out["untrained"]:
-        verdict = "untrained"
-    elif out["best_last"]:
-        verdict = "still falling"
-    elif out["val_rose"]:
-        verdict = "overfitting" if out["train_fell"] else "val rising"
-    else:
-        verdict = "plateau"
+    rose = "overfitting" if out["train_fell"] else "val rising"
+    verdict = ("untrained" if out["untrained"] else "still falling" if out["best_last"]
+               else rose if out["val_rose"] else "plateau")  # fmt: skip
     figures = {
-        "n_params_m": t["n_params"] / 1e6,
-        "embedding_share": V * c["n_embd"] / t["n_params"],
-        **{k_: c[k_] for k_ in ("lr", "min_lr", "warmup_iters", "max_iters", "beta2",
-                                "weight_decay", "dropout", "label_smoothing", "grad_clip",
-                                "ema_decay", "patience", "batch_size", "block_size")},
-        "ema_ramp": ramp,
-        "ema_decay_best": min(c["ema_decay"], (1 + k) / (ramp + k)),
-        "steps_done": t["steps_done"], "evals_after_best": t["evals_after_best"],
-        "passes": passes, "train_seconds": t["train_seconds"],
-        "wall_seconds": t["wall_seconds"], "tokens_per_second": t["tokens_per_second"],
-        "device": rec["runtime"]["device"],
+        **_a1_run(rec, ramp, passes),
         "V": V, "ln_V": math.log(V), "val_init": h["val"][0], "val_loss": t["val_loss"],
         "perplexity": math.exp(t["val_loss"]), "best_step": t["best_step"],
         "val_seen": t["val_loss_seen_tokens"], "seen_share": 1 - unseen,
@@ -142,8 +148,6 @@ def a1(rec: dict) -> Finding:
         "prev_drop": h["val"][-2] - vl if last > 0 else None,
         "prev_step": h["eval_step"][-2] if last > 0 else None,
         "val_se": t["val_loss_se"] if out["se_measured"] else None,
-        "val_windows": len(t["val_window_tokens"]),
-        "tokens_to_best": t["tokens_to_best"], "evaluations": t["evaluations"],
     }  # fmt: skip
     return Finding(
         "A1", verdict, figures, claims,
