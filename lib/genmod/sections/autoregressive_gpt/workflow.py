@@ -226,6 +226,24 @@ def inversion(p: dict, st, trained: Trained, book: Book) -> Step:
 
 
 # ------------------------------------------------------------------------- attention
+def _book_evidence(book: Book, text: str, continuation: str) -> dict:
+    """How often the 11th word of ``text`` occurs in the book and its training split (and
+    right after the 10th), and whether the generated continuation occurs there verbatim."""
+    ev = word_evidence(book.text, text, 11)
+    ev_train = word_evidence(book.train_text, text, 11)
+    return {
+        "word10": ev["prev"],
+        "bigram_count": ev["bigram"],
+        "word11_count": ev["count"],
+        "bigram_count_train": ev_train["bigram"],
+        "word11_count_train": ev_train["count"],
+        "continuation": continuation,
+        "continuation_words": count_words(continuation),
+        "continuation_in_book": bool(continuation) and continuation in book.text,
+        "continuation_in_train": bool(continuation) and continuation in book.train_text,
+    }
+
+
 def attention(p: dict, st, trained: Trained, book: Book) -> Step:
     """A3/A4: continue ``prompt`` by sampling until ``min_words`` words, then the last and
     first blocks' head-averaged attention rows at the prediction of the 12th word."""
@@ -237,8 +255,6 @@ def attention(p: dict, st, trained: Trained, book: Book) -> Step:
     study = attention_study(model, gen)
     last = attention_summary(study.last_block, study.tokens)
     first = attention_summary(study.first_block, study.tokens)
-    ev = word_evidence(book.text, study.text, 11)
-    ev_train = word_evidence(book.train_text, study.text, 11)
     continuation = decode(gen.ids[gen.n_prompt :]).strip()
     k12 = study.predict_index - gen.n_prompt
     record = {
@@ -249,7 +265,6 @@ def attention(p: dict, st, trained: Trained, book: Book) -> Step:
         "max_new_tokens": bound,
         "n_generated": len(gen.ids) - gen.n_prompt,
         "reached_min_words": gen.reached_min_words,
-        "word10": ev["prev"],
         "word11": study.word11,
         "word12": study.word12,
         "word11_tokens": study.word11_tokens,
@@ -279,14 +294,7 @@ def attention(p: dict, st, trained: Trained, book: Book) -> Step:
         "word11_top": study.word11_top,
         "word11_sample_top": study.word11_sample_top,
         "next_token_top": study.next_token_top,
-        "bigram_count": ev["bigram"],
-        "word11_count": ev["count"],
-        "bigram_count_train": ev_train["bigram"],
-        "word11_count_train": ev_train["count"],
-        "continuation": continuation,
-        "continuation_words": count_words(continuation),
-        "continuation_in_book": bool(continuation) and continuation in book.text,
-        "continuation_in_train": bool(continuation) and continuation in book.train_text,
+        **_book_evidence(book, study.text, continuation),
         "temperature": st.temperature,
         "top_k": st.top_k,
     }
