@@ -352,6 +352,11 @@ def make_record(**over) -> dict:
         },
     }
 
+    rec["data_size_study"] = {
+        "stored": False,
+        "source": "lib/genmod/sections/diffusion_conditional/studies/data_size.json",
+        "command": "python -m genmod.sections.diffusion_conditional.study",
+    }
     for path, value in over.items():
         set_at(rec, path.split("__"), value)
     return json.loads(json.dumps(rec))  # plain JSON, as read back from results.json

@@ -108,6 +108,7 @@ def study_record(matches=True, met=(1, 3)) -> dict:
         )
     ]
     return {
+        "stored": True,
         "source": "lib/genmod/sections/diffusion_conditional/studies/data_size.json",
         "command": "python -m genmod.sections.diffusion_conditional.study",
         "commit": "0123456789abcdef",
@@ -163,14 +164,31 @@ def test_answer_c5_study_at_another_setting():
     assert "at no size does every seed meet all four targets" in text
 
 
-def test_answer_c5_without_study_record():
-    assert "Data size" not in full("C5", make_record())
-    assert not outcomes("C5", make_record())["study_shown"]
+def test_answer_c5_without_a_stored_study():
+    text = full("C5", make_record())
+    assert (
+        "**Data size.** No data-size study is stored in this checkout "
+        "(`lib/genmod/sections/diffusion_conditional/studies/data_size.json`, made by "
+        "`python -m genmod.sections.diffusion_conditional.study`), so this answer cites none."
+    ) in text
+    assert "measured what the data size costs" not in text
+    assert not outcomes("C5", make_record())["study_stored"]
+
+
+def test_workflow_records_a_missing_study_as_not_stored(tmp_path):
+    from genmod.sections.diffusion_conditional import studies as S
+    from genmod.sections.diffusion_conditional import workflow as W
+
+    step = W.data_size_study({}, None, None, path=tmp_path / "none.json")
+    assert step.records == {"data_size_study": {"stored": False, "source": S.STUDY_SOURCE,
+                                                "command": S.STUDY_COMMAND}}  # fmt: skip
+    rec = make_record(data_size_study=step.records["data_size_study"])
+    assert "No data-size study is stored" in full("C5", rec)
 
 
 def test_answer_c5_study_claims_on_both_sides():
     o = outcomes("C5", make_record(data_size_study=study_record()))
-    assert o["study_shown"] and o["study_matches"] and o["study_any_size_met"]
+    assert o["study_stored"] and o["study_matches"] and o["study_any_size_met"]
     assert not o["study_uncommitted"]
     st = study_record(matches=False, met=(0, 2))
     st["uncommitted_changes"] = True

@@ -96,8 +96,11 @@ def bonus(b, s) -> None:
 def data_size(study) -> None:
     """The stored data-size study (the workflow's ``data_size_study`` record): per seed and
     training-set size, the largest oracle − learned gap, the largest interior log-density
-    error and the smallest memorisation ratio, with their means and the targets."""
+    error and the smallest memorisation ratio, with their means and the targets (nothing
+    without a stored study)."""
     rec = study.records["data_size_study"]
+    if not rec["stored"]:  # no study stored: C5 says so, and there is nothing to draw
+        return
     runs, t = rec["runs"], rec["targets"]
     panels = [
         ("max_gap", "largest oracle − learned gap", t["max_gap"]),

@@ -61,14 +61,14 @@ def memorisation(rec: dict, names) -> tuple[list, dict]:
 
 
 def study(rec: dict) -> tuple[list, dict]:
-    """The stored data-size study, when the run shows it (``data_size_study``, the workflow's
-    summary of :mod:`.studies`): where its numbers come from, whether its setting is this
-    run's (c5.study_matches), and at which sizes every seed met all four targets."""
-    shown = "data_size_study" in rec
-    claims = [claim("c5.study_shown", equal, value=shown, other=True)]
-    if not shown:
-        return claims, {}
+    """The stored data-size study (``data_size_study``, the workflow's summary of
+    :mod:`.studies`): whether one is stored (c5.study_stored), where its numbers come from,
+    whether its setting is this run's (c5.study_matches), and at which sizes every seed met
+    all four targets."""
     st = rec["data_size_study"]
+    claims = [claim("c5.study_stored", equal, value=st["stored"], other=True)]
+    if not st["stored"]:
+        return claims, {"source": st["source"], "command": st["command"]}
     rows = st["rows"]
     met = [r["n_points"] for r in rows if r["seeds_meeting_targets"] == len(r["seeds"])]
     claims += [

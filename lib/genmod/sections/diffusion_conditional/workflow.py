@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -381,13 +382,19 @@ def meets_targets(run: dict) -> bool:
     )
 
 
-def data_size_study(p: dict, st, trained: Trained, study: dict | None = None) -> Step:
-    """C5: the stored data-size study (:mod:`.studies`; ``study``: its content, else the file),
-    summarised per training-set size over its seeds, and whether its setting is this run's:
-    the same settings (the CPU threads aside), T and number of Adam steps (``matches``; the
-    names of what differs in ``differences``)."""
+def data_size_study(
+    p: dict, st, trained: Trained, study: dict | None = None, path=S.STUDY_PATH
+) -> Step:
+    """C5: the stored data-size study (:mod:`.studies`; ``study``: its content, else the file
+    at ``path``), summarised per training-set size over its seeds, and whether its setting is
+    this run's: the same settings (the CPU threads aside), T and number of Adam steps
+    (``matches``; the names of what differs in ``differences``). Without a stored study the
+    record says so (``stored``: false, with the file and the command that makes it)."""
     if study is None:
-        study = S.load()
+        if not Path(path).is_file():
+            return Step({"data_size_study": {"stored": False, "source": S.STUDY_SOURCE,
+                                             "command": S.STUDY_COMMAND}})  # fmt: skip
+        study = S.load(path)
     ours = {k: v for k, v in st.to_json().items() if k not in S.IGNORED_SETTINGS}
     theirs = study["settings"]
     differences = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
@@ -412,6 +419,7 @@ def data_size_study(p: dict, st, trained: Trained, study: dict | None = None) ->
         )
     keep = ("n_points", "seed", "max_gap", "min_improved", "max_lik_err", "min_memorisation")
     record = {
+        "stored": True,
         "source": S.STUDY_SOURCE,
         **{k: study[k] for k in ("command", "commit", "uncommitted_changes", "date", "device")},
         **{k: study[k] for k in ("sizes", "seeds", "adam_steps", "T")},

@@ -19,6 +19,8 @@ from genmod.sections.diffusion_conditional import config
 #: disk.
 STUDY_SOURCE = "lib/genmod/sections/diffusion_conditional/studies/data_size.json"
 STUDY_PATH = Path(__file__).resolve().parent / "data_size.json"
+#: The command that makes it (its options, sizes and seeds, have defaults).
+STUDY_COMMAND = "python -m genmod.sections.diffusion_conditional.study"
 #: The data-size study's training-set sizes and seeds.
 SIZES = (1000, 3000, 20_000, 100_000)
 SEEDS = (0, 1, 2)
@@ -51,8 +53,5 @@ def study_setting(profile: str = "default") -> dict:
 def load(path: Path = STUDY_PATH) -> dict:
     """The stored data-size study (a missing file is an error naming it and its command)."""
     if not Path(path).is_file():
-        raise FileNotFoundError(
-            f"{path}: no data-size study; make it with "
-            "`python -m genmod.sections.diffusion_conditional.study`"
-        )
+        raise FileNotFoundError(f"{path}: no data-size study; make it with `{STUDY_COMMAND}`")
     return json.loads(Path(path).read_text())
