@@ -123,5 +123,4 @@ def data_size(study) -> None:
         f"{rec['source'].rsplit('/', 1)[-1]})",
         fontsize=10,
     )
-    fig.tight_layout()
     plt.show()
