@@ -129,7 +129,8 @@ def test_answer_c2_says_how_it_was_trained_when_the_recipe_is_not_the_exercise_s
     rec = make_record(settings__batch_size=500, settings__t_power=2.0, settings__x_freqs=2,
                       settings__x_gate=0.2, train__adam_steps=300)  # fmt: skip
     text = full("C2", rec)
-    assert "150 epochs in minibatches of 500 points (300 Adam steps; 1 noise draw" in text
+    assert "150 epochs in minibatches of 500 points (300 Adam steps; noise levels drawn" in text
+    assert "that draw; 1 noise draw per point per epoch; final loss 1.624" in text
     assert "t = u^2" in text and "P(t < 0.2) = 0.45 instead of 0.20" in text
     assert "sin and cos of (π, 2π)·x for each coordinate, multiplied by exp(−(σ/0.2)²)" in text
     ungated = full("C2", make_record(settings__x_freqs=1))
@@ -146,7 +147,8 @@ def test_answer_c3_end_points_and_steering_groups():
     assert "2 of 5 end in their class's region" in text
     assert "same 20 starts" in text and "| 0 L-shape | 14/20 (70 %) | 6/80 (8 %) |" in text
     assert "beyond the noise, for classes 0, 1, 4" in text
-    assert "within the noise for classes 2, 3" in text and "**less** often" not in text
+    assert "For classes 2, 3 the difference is within the noise." in text
+    assert "**less** often" not in text
 
 
 def test_answer_c3_steering_less_and_all_within():
@@ -161,7 +163,8 @@ def test_answer_c3_steering_less_and_all_within():
     for c in range(K):
         pc[str(c)].update(hits_own=5, hits_other=20)  # 25 % against 25 %
     text = full("C3", make_record(trajectories__steering__per_class=pc))
-    assert "within the noise for classes 0, 1, 2, 3, 4" in text and "**less**" not in text
+    assert "For classes 0, 1, 2, 3, 4 the difference is within the noise." in text
+    assert "**less**" not in text
 
 
 # --------------------------------------------------------------------------- C4
@@ -296,18 +299,18 @@ def test_answer_c5_harder_strong_property_or_none():
     # miss rate order 3 > 2 > 1 > 4 > 0; learned fill 0.4, 0.2, 0.1, 0.05, 0.3: ρ = −1
     text = full("C5", make_record())
     assert "fill of the learned samples relative to a true sample's -1.00" in text
-    assert (
-        "a smaller fill of the learned samples relative to a true sample's goes with a lower "
-        "accuracy" in text
-    )
+    assert "; a smaller fill of the learned samples relative to a true sample's." in text
     assert "boundary length per area +0.90" in text
-    assert "more boundary length per area goes with a lower accuracy" in text  # ρ = 0.9 exactly
+    assert (
+        "each with the side that goes with a lower accuracy: more boundary length per area; "
+        "a smaller fill" in text
+    )  # ρ = 0.9 exactly
     assert "0: 0.160, 1: 0.260, 2: 0.230, 3: 0.230, 4: 0.070 (σ(0) = 0.0067; 0: no miss)" in text
     o = outcomes("C5", make_record())
     assert o["strong_fill"] and not o["rho_positive_fill"] and not o["strong_area"]
     text = full("C5", no_property_record())
     assert "No measured property orders the classes as the miss rate does" in text
-    assert "goes with a lower accuracy" not in text
+    assert "the side that goes with a lower accuracy" not in text
 
 
 def test_answer_c5_harder_equal_accuracy_and_within_noise():
@@ -340,7 +343,10 @@ def test_answer_c5_improved_sampler_threshold():
 
 def test_answer_c5_sweep_each_way_and_single_stop():
     text = full("C5", make_record())
-    assert "From t = 0 to t = 0.4 the mean accuracy is within the noise" in text
+    assert (
+        "Between the first stop and the last one of the sweep (t = 0 and t = 0.4) the mean "
+        "accuracy is within the noise" in text
+    )
     assert "mean edge share within the noise" in text
     rec = make_record()
     rec["analysis"]["t_stop_sweep"]["0.4"] = {
@@ -362,7 +368,8 @@ def test_answer_c5_sweep_each_way_and_single_stop():
 
 def test_answer_c5_posterior_mean_measured():
     text = full("C5", make_record())
-    assert "for a share of 1.000 at every t and class" in text
+    assert "for a share of 1.000 at every t and class." in text
+    assert "A convex region holds every posterior mean, a non-convex one (classes 0, 3, 4)" in text
     assert "a non-convex one (classes 0, 3, 4) need not" in text
     pmi = {"0.2": per_class([1.0] * K), "0.4": per_class([0.97, 1.0, 1.0, 1.0, 1.0])}
     text = full("C5", make_record(analysis__posterior_mean_inside=pmi))

@@ -142,7 +142,7 @@ def test_headline_C5_differ_with_strong_properties(rec):
     assert "edge share within the noise of the data's (0.300 vs 0.300)" in h.answer
     text = full("C5", rec)
     assert "differ by 0.540, beyond the noise" in text
-    assert "more boundary length per area goes with a lower accuracy" in text
+    assert "goes with a lower accuracy: more boundary length per area" in text
     assert "a smaller fill of the learned samples" in text
     assert "within the noise of a true sample's" in text
 
