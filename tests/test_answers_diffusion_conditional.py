@@ -369,8 +369,11 @@ def test_answer_c5_sweep_each_way_and_single_stop():
 def test_answer_c5_posterior_mean_measured():
     text = full("C5", make_record())
     assert "for a share of 1.000 at every t and class." in text
-    assert "A convex region holds every posterior mean, a non-convex one (classes 0, 3, 4)" in text
-    assert "a non-convex one (classes 0, 3, 4) need not" in text
+    assert (
+        "A convex region holds every posterior mean. A non-convex one (classes 0, 3, 4) need not."
+        in text
+    )
+    assert "A non-convex one (classes 0, 3, 4) need not." in text
     pmi = {"0.2": per_class([1.0] * K), "0.4": per_class([0.97, 1.0, 1.0, 1.0, 1.0])}
     text = full("C5", make_record(analysis__posterior_mean_inside=pmi))
     assert "for a share of 0.970–1.000 (lowest: class 0, L-shape, at t = 0.4)" in text
