@@ -48,7 +48,7 @@ QUESTIONS = {
         "the location or the class does not match?",
     ),
     "Bonus": Question(
-        "Making the model output a point far outside the square",
+        "Making the model output a given target point",
         "Make a trained model output the far-away point (4, 5.5) as a sample; describe every "
         "attempt with its measured final distance and plot the path.",
     ),
