@@ -1,18 +1,18 @@
 """Section 02's answers: the questions, and where each answer comes from.
 
-C1-C5 are findings with templates (:mod:`.findings`, :mod:`.findings_c5`,
-:mod:`.findings_c5_data`), C6 and the bonus are in :mod:`.findings_probes` or, until they
-move there, answer functions in :mod:`.answers_probes`. Convention: ``±`` is one standard
-error; a difference within two standard errors is "within the noise".
+Every question is a finding with templates: C1-C5 in :mod:`.findings` (:mod:`.findings_c5`,
+:mod:`.findings_c5_data`), C6 and the bonus in :mod:`.findings_probes`; no answer function is
+left. Convention: ``±`` is one standard error; a difference within two standard errors is
+"within the noise".
 """
 
 from __future__ import annotations
 
-from genmod.sections.diffusion_conditional import answers_probes, findings, findings_probes
+from genmod.sections.diffusion_conditional import findings, findings_probes
 from genmod.sections.summary import Question
 
-#: Questions answered by an answer function (C6 and the bonus, in answers_probes)
-ANSWERS = dict(answers_probes.ANSWERS)
+#: Questions answered by an answer function: none (every one is a finding)
+ANSWERS: dict = {}
 #: Questions answered by a finding and its templates (C1-C5 here, C6 and the bonus there)
 FINDINGS = {**findings.FINDINGS, **findings_probes.FINDINGS}
 TEMPLATES = findings.TEMPLATES
@@ -54,4 +54,4 @@ QUESTIONS = {
     ),
 }
 
-HEADLINES = dict(answers_probes.HEADLINES)
+HEADLINES: dict = {}
