@@ -363,7 +363,10 @@ def test_answer_c5_sweep_each_way_and_single_stop():
     rec = make_record(params__T=7)
     del rec["analysis"]["t_stop_sweep"]["0.4"]
     text = full("C5", rec)
-    assert "None of the later stops 0.2, 0.3, 0.4 lies on the T = 7 grid, so x̂_0 was taken at t = 0 only" in text
+    assert (
+        "None of the later stops 0.2, 0.3, 0.4 lies on the T = 7 grid, so x̂_0 was taken at t = 0 only"
+        in text
+    )
     assert "From t = 0" not in text
 
 

@@ -147,6 +147,14 @@ def test_headline_C5_differ_with_strong_properties(rec):
     assert "within the noise of a true sample's" in text
 
 
+def test_headline_C5_names_every_class_tied_at_the_lowest_accuracy(rec):
+    assert "Class 3 (two pieces) is hardest" in short("C5", rec, "differ").answer
+    rec["samples"]["class_accuracy"]["2"] = 0.10  # classes 2 and 3 now share the lowest
+    h = short("C5", rec, "differ")
+    assert "Classes 2, 3 are hardest (0.100 each vs 0.640 for class 0), beyond" in h.answer
+    assert "Class 3 (two pieces) is hardest" not in h.answer
+
+
 def test_headline_C5_within_noise_and_no_strong_property():
     rec = make_record(samples__class_accuracy=per_class([0.50, 0.52, 0.48, 0.51, 0.49]))
     h = short("C5", rec, "within noise")

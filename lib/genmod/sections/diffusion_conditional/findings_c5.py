@@ -186,12 +186,14 @@ def _harder(rec: dict, acc: dict, n: int, names) -> tuple[list, dict]:
     al = acc["learned"]
     order = sorted(range(k), key=lambda c: al[c])
     hard, easy = order[0], order[-1]
+    tied = [c for c in order if al[c] == al[hard]]  # every class at the lowest accuracy
     miss = [1 - a for a in al]
     values = _property_values(rec, k)
     claims = [
         claim("c5.harder_beyond_noise", differs, diff=al[easy] - al[hard],
               se=pooled_se(al[easy], al[hard], n, n)),
         claim("c5.accuracy_equal", equal, value=al[easy], other=al[hard]),
+        claim("c5.hardest_tied", above, value=len(tied), threshold=1),
     ]  # fmt: skip
     props = []
     for key, name, up, down, short in PROPERTIES:
@@ -217,7 +219,7 @@ def _harder(rec: dict, acc: dict, n: int, names) -> tuple[list, dict]:
         "k": k, "fail": [{"id": c, "value": num(fm[str(c)])} for c in range(k)],
         "sigma0": num(rec["schedule"]["sigma_min"]), "rho_strong": RHO_STRONG,
         "hard": named([hard], names)[0], "easy": named([easy], names)[0],
-        "hard_acc": al[hard], "easy_acc": al[easy],
+        "hard_acc": al[hard], "easy_acc": al[easy], "hard_ids": ", ".join(map(str, tied)),
     }  # fmt: skip
     return claims, figures
 
